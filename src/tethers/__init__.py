@@ -1,0 +1,29 @@
+"""tethers — measure a country's strategic dependencies and simulate sanctions spillovers.
+
+Public API::
+
+    import tethers
+    atlas = tethers.open_atlas()            # DuckDB atlas (built from the shipped data pack on first use)
+    prof = tethers.profile("KAZ", 2021)     # dependency profile, tidy tables via prof.tidy()
+"""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"
+__all__ = ["__version__", "open_atlas", "build_atlas", "profile", "resolve_country"]
+
+
+def __getattr__(name: str):  # lazy imports keep `tethers --help` fast
+    if name in ("open_atlas", "build_atlas"):
+        from . import store
+
+        return getattr(store, name)
+    if name == "profile":
+        from .profile import profile
+
+        return profile
+    if name == "resolve_country":
+        from .countries import resolve
+
+        return resolve
+    raise AttributeError(name)

@@ -1,0 +1,282 @@
+"""Canonical atlas tables: columns, types, units, keys and value checks.
+
+This module is the single place that names the atlas's columns (what ``IDX_NAMES`` is to pymrio).
+Loaders produce tables in these shapes; :func:`tethers.sources._common.validate` enforces them at the
+boundary, and nothing downstream re-checks.
+
+Conventions
+-----------
+* Countries are ISO 3166-1 alpha-3 codes (``KAZ``); historical entities use ISO 3166-3 codes
+  (``SUN`` USSR, ``YUG`` Yugoslavia, ``CSK`` Czechoslovakia, ``DDR`` German Democratic Republic,
+  ``SCG`` Serbia and Montenegro, ``YMD`` South Yemen, ``ANT`` Netherlands Antilles); aggregates
+  a publisher reports (``World``, ``Areas n.e.s.``) use the codes in :data:`AGGREGATE_CODES`.
+* Money is in current US dollars (``value_usd``), never thousands.
+* Shares are in 0–1.
+* ``source`` is the loader id that produced the row (``kz_bns``, ``unvotes`` …).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+SCHEMA_VERSION = 1
+
+AGGREGATE_CODES = {
+    "WLD": "World",
+    "XXX": "Areas not elsewhere specified / unallocated",
+}
+
+Flow = Literal["import", "export"]
+FLOWS: tuple[str, ...] = ("import", "export")
+VOTES: tuple[str, ...] = ("yes", "no", "abstain", "absent")
+MEMBERSHIP_KINDS: tuple[str, ...] = ("security", "economic", "political", "forum", "other")
+ROUTE_KINDS: tuple[str, ...] = ("pipeline", "port", "rail", "road", "sea_lane", "terminal")
+ENERGY_MODES: tuple[str, ...] = ("pipeline", "lng", "sea", "rail")
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column: name, DuckDB type, nullability, unit and an optional value check.
+
+    ``check`` is one of ``None``, ``"nonneg"`` (≥ 0), ``"positive"`` (> 0), ``"share"`` (0–1),
+    ``"iso3"`` (three upper-case letters), ``"year"`` (1800–2100) or ``"in:<a>|<b>|…"``.
+    """
+
+    name: str
+    type: str
+    nullable: bool = False
+    unit: str = ""
+    check: str | None = None
+    doc: str = ""
+
+
+@dataclass(frozen=True)
+class Table:
+    """A canonical atlas table."""
+
+    name: str
+    columns: tuple[Column, ...]
+    key: tuple[str, ...]
+    doc: str = ""
+    indexes: tuple[tuple[str, ...], ...] = field(default_factory=tuple)
+
+    @property
+    def column_names(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+    def column(self, name: str) -> Column:
+        for c in self.columns:
+            if c.name == name:
+                return c
+        raise KeyError(name)
+
+    def ddl(self) -> str:
+        cols = ",\n  ".join(
+            f'"{c.name}" {c.type}{"" if c.nullable else " NOT NULL"}' for c in self.columns
+        )
+        return f'CREATE TABLE "{self.name}" (\n  {cols}\n)'
+
+
+def _in(values: tuple[str, ...]) -> str:
+    return "in:" + "|".join(values)
+
+
+C = Column
+
+TABLES: dict[str, Table] = {
+    t.name: t
+    for t in [
+        Table(
+            "countries",
+            (
+                C("iso3", "VARCHAR", check="iso3"),
+                C("iso2", "VARCHAR", nullable=True),
+                C("un_code", "INTEGER", nullable=True, doc="UN M49 / ISO 3166 numeric"),
+                C("gw_code", "INTEGER", nullable=True, doc="Gleditsch–Ward state code (close to, not identical with, COW ccode)"),
+                C("name", "VARCHAR"),
+                C("valid_from", "INTEGER", nullable=True, check="year", doc="first year as a state"),
+                C("valid_to", "INTEGER", nullable=True, check="year", doc="last year (historical entities)"),
+                C("successor", "VARCHAR", nullable=True, doc="ISO3 of the continuing state, if any"),
+                C("source", "VARCHAR"),
+            ),
+            key=("iso3",),
+            doc="Country identity: ISO3 plus the codes publishers use.",
+        ),
+        Table(
+            "trade",
+            (
+                C("year", "INTEGER", check="year"),
+                C("reporter", "VARCHAR", check="iso3"),
+                C("partner", "VARCHAR", check="iso3"),
+                C("classification", "VARCHAR", doc="TOTAL, HS92, HS02, HS17, MTN, …"),
+                C("product", "VARCHAR", doc="product code; 'TOTAL' for all goods"),
+                C("level", "INTEGER", doc="digits of the product code (0 = total, 2 = chapter, 6 = HS6)"),
+                C("flow", "VARCHAR", check=_in(FLOWS)),
+                C("value_usd", "DOUBLE", unit="current USD", check="nonneg"),
+                C("quantity", "DOUBLE", nullable=True, check="nonneg"),
+                C("quantity_unit", "VARCHAR", nullable=True),
+                C("source", "VARCHAR"),
+            ),
+            key=("source", "year", "reporter", "partner", "classification", "product", "flow"),
+            doc="Merchandise trade as reported by `reporter` (imports c.i.f., exports f.o.b.).",
+            indexes=(("reporter", "year"),),
+        ),
+        Table(
+            "memberships",
+            (
+                C("organisation", "VARCHAR", doc="short id, lower case: csto, eaeu, eu, nato, sco, …"),
+                C("organisation_name", "VARCHAR"),
+                C("kind", "VARCHAR", check=_in(MEMBERSHIP_KINDS)),
+                C("country", "VARCHAR", check="iso3"),
+                C("status", "VARCHAR", check=_in(("full", "associate", "observer"))),
+                C("joined", "INTEGER", check="year", doc="first year of membership"),
+                C("left", "INTEGER", nullable=True, check="year", doc="last year of membership; NULL = ongoing"),
+                C("joined_date", "DATE", nullable=True),
+                C("left_date", "DATE", nullable=True),
+                C("observed_to", "INTEGER", check="year",
+                  doc="last year the source observed; a NULL `left` means 'member at observed_to'"),
+                C("citation", "VARCHAR", nullable=True),
+                C("source", "VARCHAR"),
+            ),
+            key=("source", "organisation", "country", "status", "joined"),
+            doc="Membership spells in intergovernmental organisations.",
+        ),
+        Table(
+            "votes",
+            (
+                C("resolution", "VARCHAR", doc="normalised symbol, e.g. A/RES/68/262, A/RES/ES-11/1"),
+                C("rcid", "VARCHAR", doc="roll-call id within its source (several per resolution possible)"),
+                C("session", "INTEGER", nullable=True),
+                C("date", "DATE"),
+                C("title", "VARCHAR", nullable=True),
+                C("issue", "VARCHAR", nullable=True, doc="issue tags separated by ';'"),
+                C("important", "BOOLEAN", nullable=True),
+                C("country", "VARCHAR", check="iso3"),
+                C("vote", "VARCHAR", check=_in(VOTES)),
+                C("source", "VARCHAR"),
+            ),
+            key=("source", "rcid", "country"),
+            doc="UN General Assembly roll-call votes, one row per country and roll call.",
+            indexes=(("country",), ("resolution",)),
+        ),
+        Table(
+            "fx",
+            (
+                C("date", "DATE"),
+                C("currency", "VARCHAR", doc="ISO 4217 code, e.g. KZT"),
+                C("per_usd", "DOUBLE", unit="currency units per 1 USD", check="positive"),
+                C("frequency", "VARCHAR", check=_in(("daily", "monthly"))),
+                C("source", "VARCHAR"),
+            ),
+            key=("source", "date", "currency"),
+            doc="Exchange rates, currency units per US dollar.",
+        ),
+        Table(
+            "prices",
+            (
+                C("date", "DATE", doc="first day of the month"),
+                C("country", "VARCHAR", check="iso3"),
+                C("series", "VARCHAR", doc="all, food, nonfood, services"),
+                C("measure", "VARCHAR", doc="mom_index (previous month = 100) or level"),
+                C("value", "DOUBLE", check="positive"),
+                C("source", "VARCHAR"),
+            ),
+            key=("source", "date", "country", "series", "measure"),
+            doc="Consumer price series.",
+        ),
+        Table(
+            "energy_flows",
+            (
+                C("year", "INTEGER", check="year"),
+                C("exporter", "VARCHAR", check="iso3"),
+                C("importer", "VARCHAR", check="iso3"),
+                C("carrier", "VARCHAR", doc="gas, oil, coal, …"),
+                C("mode", "VARCHAR", check=_in(ENERGY_MODES)),
+                C("volume", "DOUBLE", check="nonneg"),
+                C("unit", "VARCHAR", doc="bcm, Mt, kb/d, …"),
+                C("source", "VARCHAR"),
+            ),
+            key=("source", "year", "exporter", "importer", "carrier", "mode"),
+            doc="Bilateral energy trade by carrier and mode.",
+        ),
+        Table(
+            "routes",
+            (
+                C("route_id", "VARCHAR"),
+                C("name", "VARCHAR"),
+                C("kind", "VARCHAR", check=_in(ROUTE_KINDS)),
+                C("carrier", "VARCHAR", doc="gas, oil, containers, general"),
+                C("origin", "VARCHAR", nullable=True, doc="start node (place name)"),
+                C("destination", "VARCHAR", nullable=True, doc="end node (place name)"),
+                C("countries", "VARCHAR", doc="ISO3 codes crossed, in order, separated by ';'"),
+                C("operator", "VARCHAR", nullable=True),
+                C("capacity", "DOUBLE", nullable=True, check="nonneg"),
+                C("unit", "VARCHAR", nullable=True, doc="bcm/y, Mt/y, bbl/d, TEU/y"),
+                C("status", "VARCHAR", nullable=True),
+                C("start_year", "INTEGER", nullable=True),
+                C("citation", "VARCHAR", nullable=True),
+                C("source", "VARCHAR"),
+            ),
+            key=("source", "route_id"),
+            doc="Transport infrastructure: pipelines, ports, rail links with capacities.",
+        ),
+        Table(
+            "distances",
+            (
+                C("origin", "VARCHAR", check="iso3"),
+                C("destination", "VARCHAR", check="iso3"),
+                C("contiguous", "BOOLEAN"),
+                C("common_language", "BOOLEAN"),
+                C("colonial_link", "BOOLEAN"),
+                C("distance_km", "DOUBLE", check="nonneg", unit="km, most populated cities"),
+                C("distance_weighted_km", "DOUBLE", nullable=True, check="nonneg"),
+                C("source", "VARCHAR"),
+            ),
+            key=("source", "origin", "destination"),
+            doc="Bilateral gravity variables (CEPII GeoDist).",
+        ),
+        Table(
+            "io_summary",
+            (
+                C("year", "INTEGER", check="year"),
+                C("country", "VARCHAR", check="iso3"),
+                C("sector", "VARCHAR"),
+                C("indicator", "VARCHAR", doc="gross_output, value_added, exports, gvc_participation, …"),
+                C("value", "DOUBLE"),
+                C("unit", "VARCHAR"),
+                C("source", "VARCHAR"),
+            ),
+            key=("source", "year", "country", "sector", "indicator"),
+            doc="Input–output summaries by country and sector (ADB MRIO derived).",
+        ),
+    ]
+}
+
+PROVENANCE = Table(
+    "provenance",
+    (
+        C("table_name", "VARCHAR"),
+        C("source", "VARCHAR"),
+        C("file", "VARCHAR"),
+        C("sha256", "VARCHAR"),
+        C("licence", "VARCHAR"),
+        C("citation", "VARCHAR", nullable=True),
+        C("rows", "BIGINT"),
+        C("kind", "VARCHAR", doc="load | derive | note"),
+        C("tethers_version", "VARCHAR"),
+        C("loaded_at", "TIMESTAMP"),
+    ),
+    key=(),
+    doc="Append-only history: every load writes one row per table it touched.",
+)
+
+
+def table(name: str) -> Table:
+    """Return the canonical table ``name`` or raise ``SchemaError`` listing the valid names."""
+    from .errors import SchemaError
+
+    try:
+        return TABLES[name]
+    except KeyError:
+        raise SchemaError(f"unknown atlas table {name!r}; tables: {', '.join(TABLES)}") from None
