@@ -32,6 +32,7 @@ FLOWS: tuple[str, ...] = ("import", "export")
 VOTES: tuple[str, ...] = ("yes", "no", "abstain", "absent")
 MEMBERSHIP_KINDS: tuple[str, ...] = ("security", "economic", "political", "forum", "other")
 ROUTE_KINDS: tuple[str, ...] = ("pipeline", "port", "rail", "road", "sea_lane", "terminal")
+SECURITY_KINDS: tuple[str, ...] = ("facility", "lease", "deployment", "exercise", "agreement")
 ENERGY_MODES: tuple[str, ...] = ("pipeline", "lng", "sea", "rail")
 
 
@@ -220,6 +221,22 @@ TABLES: dict[str, Table] = {
             ),
             key=("source", "route_id"),
             doc="Transport infrastructure: pipelines, ports, rail links with capacities.",
+        ),
+        Table(
+            "security_ties",
+            (
+                C("country", "VARCHAR", check="iso3", doc="host / affected state"),
+                C("partner", "VARCHAR", check="iso3", doc="state operating, leasing or deploying"),
+                C("kind", "VARCHAR", check=_in(SECURITY_KINDS)),
+                C("name", "VARCHAR", doc="e.g. Baikonur Cosmodrome lease, CSTO CPKF deployment"),
+                C("start_date", "DATE"),
+                C("end_date", "DATE", nullable=True, doc="NULL = ongoing"),
+                C("description", "VARCHAR", nullable=True),
+                C("citation", "VARCHAR"),
+                C("source", "VARCHAR"),
+            ),
+            key=("source", "country", "partner", "kind", "name", "start_date"),
+            doc="Foreign military facilities, leases and security events (hand-kept, one citation per row).",
         ),
         Table(
             "distances",
