@@ -43,6 +43,8 @@ _EXTRA = {
     "kosovo": "XKX",
 }
 
+_MISS = "\x00not-found"
+
 POLE_ORDER: tuple[str, ...] = ("RUS", "CHN", "EU27", "USA", "TUR", "CASIA", "ROW")
 POLE_LABELS = {
     "RUS": "Russia",
@@ -93,10 +95,11 @@ def _lookup(value: str) -> str | None:
         return str(hit.iloc[0]) if len(hit) else None
     if len(value) < 3:
         return None
-    out = cc.convert(value, to="ISO3", not_found=None)
-    if isinstance(out, list):  # ambiguous spelling: more than one match
+    # country_converter returns the input itself for not_found=None, hence a sentinel
+    out = cc.convert(value, to="ISO3", not_found=_MISS)
+    if isinstance(out, list) or out == _MISS:  # a list means an ambiguous spelling
         return None
-    return None if out is None else str(out)
+    return str(out)
 
 
 def resolve(value: object) -> str:

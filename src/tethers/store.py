@@ -235,7 +235,8 @@ def ingest(
 
 def _check_version(con: duckdb.DuckDBPyConnection, path: Path) -> None:
     try:
-        row = con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+        rows = con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchall()
+        row = rows[0] if rows else None
     except duckdb.Error:
         row = None
     if row is None or int(row[0]) != SCHEMA_VERSION:
@@ -272,7 +273,7 @@ class Atlas:
 
     def sql(self, query: str, params: list | dict | None = None) -> pl.DataFrame:
         """Run a read-only query with bound parameters; returns a Polars frame."""
-        return pl.from_arrow(self._con.execute(query, params or []).arrow())  # type: ignore[return-value]
+        return pl.from_arrow(self._con.sql(query, params=params or None).to_arrow_table())  # type: ignore[return-value]
 
     def table(self, name: str, **equals: object) -> pl.DataFrame:
         """Rows of a canonical table, filtered by column equality (``atlas.table("trade", reporter="KAZ")``)."""
@@ -295,17 +296,17 @@ class Atlas:
         """Per table: rows, years covered, sources and licences (a query over the data and ``provenance``)."""
         out = []
         for name, spec in TABLES.items():
-            rows = self._con.execute(f'SELECT count(*) FROM "{name}"').fetchone()[0]
+            rows = self._con.execute(f'SELECT count(*) FROM "{name}"').fetchall()[0][0]
             years = (None, None)
             ycol = "year" if "year" in spec.column_names else ("date" if "date" in spec.column_names else None)
             if ycol and rows:
                 expr = f'"{ycol}"' if ycol == "year" else f'year("{ycol}")'
-                years = self._con.execute(f'SELECT min({expr}), max({expr}) FROM "{name}"').fetchone()
+                years = self._con.execute(f'SELECT min({expr}), max({expr}) FROM "{name}"').fetchall()[0]
             srcs = self._con.execute(
                 "SELECT string_agg(DISTINCT source, ', ' ORDER BY source), string_agg(DISTINCT licence, '; ' ORDER BY licence)"
                 " FROM provenance WHERE table_name = ?",
                 [name],
-            ).fetchone()
+            ).fetchall()[0]
             out.append({"table": name, "rows": rows, "first_year": years[0], "last_year": years[1],
                         "sources": srcs[0] or "", "licences": srcs[1] or ""})
         return pl.DataFrame(out, schema_overrides={"first_year": pl.Int64, "last_year": pl.Int64})
@@ -341,7 +342,7 @@ def checksum(path: str | Path) -> dict[str, str]:
     try:
         out = {}
         for (name,) in con.execute("SELECT table_name FROM information_schema.tables ORDER BY 1").fetchall():
-            n, h = con.execute(f'SELECT count(*), coalesce(sum(hash(t::VARCHAR)), 0) FROM "{name}" AS t').fetchone()
+            n, h = con.execute(f'SELECT count(*), coalesce(sum(hash(t::VARCHAR)), 0) FROM "{name}" AS t').fetchall()[0]
             out[name] = f"{n}:{h}"
         return out
     finally:

@@ -1,0 +1,252 @@
+"""The `tethers` command line: thin — parse arguments, call the API, render with Rich or JSON.
+
+Errors caused by input or data (:class:`~tethers.errors.TethersError`) print one line on stderr and
+exit with status 1; ``--debug`` shows the traceback instead.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from .errors import TethersError
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+                  help="tethers: measure a country's strategic dependencies and simulate sanctions spillovers.")
+atlas_app = typer.Typer(no_args_is_help=True, help="Build and inspect the atlas (the DuckDB file of tidy tables).")
+data_app = typer.Typer(no_args_is_help=True, help="Download publishers' files into the local cache.")
+app.add_typer(atlas_app, name="atlas")
+app.add_typer(data_app, name="data")
+
+
+class Format(StrEnum):
+    table = "table"
+    json = "json"
+
+
+class _State:
+    atlas: Path | None = None
+    debug: bool = False
+
+
+state = _State()
+
+AtlasOpt = Annotated[Path | None, typer.Option("--atlas", help="atlas file (default $TETHERS_HOME/atlas.duckdb)")]
+FormatOpt = Annotated[Format, typer.Option("--format", "-f", help="table (Rich) or json")]
+
+
+@app.callback()
+def _main(
+    atlas: AtlasOpt = None,
+    debug: Annotated[bool, typer.Option("--debug", help="show tracebacks")] = False,
+) -> None:
+    state.atlas = atlas
+    state.debug = debug
+
+
+def _console():
+    from rich.console import Console
+
+    return Console()
+
+
+def _emit_json(obj) -> None:
+    import datetime as dt
+
+    def default(o):
+        if isinstance(o, dt.date | dt.datetime):
+            return o.isoformat()
+        if hasattr(o, "item"):
+            return o.item()
+        raise TypeError(type(o).__name__)
+
+    sys.stdout.write(json.dumps(obj, default=default, ensure_ascii=False, indent=1) + "\n")
+
+
+def _progress_bar():
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                    console=_console_err(), transient=True)
+
+
+def _console_err():
+    from rich.console import Console
+
+    return Console(stderr=True)
+
+
+def _open():
+    from .store import open_atlas
+
+    return open_atlas(state.atlas)
+
+
+# ---------------------------------------------------------------------------------------------- atlas
+
+
+@atlas_app.command("build")
+def atlas_build(
+    pack: Annotated[Path | None, typer.Option(help="data pack folder (default: the shipped data/pack)")] = None,
+    fmt: FormatOpt = Format.table,
+) -> None:
+    """(Re)build the atlas from the data pack. The previous atlas stays readable until the new one is complete."""
+    from .store import Atlas, build_atlas
+
+    with _progress_bar() as bar:
+        task = bar.add_task("building atlas", total=None)
+
+        def progress(what: str, i: int, n: int) -> None:
+            bar.update(task, description=f"loading {what}", completed=i, total=n)
+
+        path = build_atlas(state.atlas, pack_dir=pack, progress=progress)
+    with Atlas(path) as a:
+        info = a.info()
+    if fmt is Format.json:
+        _emit_json({"atlas": str(path), "tables": info.to_dicts()})
+        return
+    _console().print(f"[bold]atlas built[/]: {path} — {info['rows'].sum():,} rows in {info.height} tables")
+
+
+@atlas_app.command("info")
+def atlas_info(fmt: FormatOpt = Format.table) -> None:
+    """List the atlas's tables with rows, years covered, sources and licences."""
+    from rich.table import Table
+
+    with _open() as a:
+        info, meta = a.info(), a.meta()
+        path = a.path
+    if fmt is Format.json:
+        _emit_json({"atlas": str(path), "meta": meta, "tables": info.to_dicts()})
+        return
+    t = Table(title=f"atlas {path}  (schema v{meta.get('schema_version')}, built {meta.get('built_at')})")
+    for col in ("table", "rows", "years", "sources", "licences"):
+        t.add_column(col, justify="right" if col == "rows" else "left", overflow="fold")
+    for r in info.iter_rows(named=True):
+        years = f"{r['first_year']}–{r['last_year']}" if r["first_year"] is not None else ""
+        t.add_row(r["table"], f"{r['rows']:,}", years, r["sources"], r["licences"])
+    _console().print(t)
+
+
+@atlas_app.command("add")
+def atlas_add(
+    source: Annotated[str, typer.Argument(help="loader id (see `tethers atlas sources`) or 'auto'")],
+    path: Annotated[Path, typer.Argument(help="a file in that publisher's own format")],
+    replace: Annotated[bool, typer.Option(help="overwrite rows with the same key")] = False,
+    fmt: FormatOpt = Format.table,
+) -> None:
+    """Load a file you downloaded (e.g. a Comtrade CSV) into the atlas — all of it, or nothing."""
+    from .store import add_file, default_path
+
+    added = add_file(source, path, state.atlas or default_path(), replace=replace)
+    if fmt is Format.json:
+        _emit_json({"file": str(path), "source": source, "rows": added})
+        return
+    _console().print(f"added {', '.join(f'{n:,} rows to {t}' for t, n in added.items())} from {path}")
+
+
+@atlas_app.command("sources")
+def atlas_sources(fmt: FormatOpt = Format.table) -> None:
+    """List the loaders: id, publisher, licence, tables, and whether they ship in the pack."""
+    from rich.table import Table
+
+    from .sources import get_source, list_sources
+
+    rows = []
+    for sid in list_sources():
+        s = get_source(sid)
+        rows.append({"id": sid, "name": s.name, "licence": s.licence, "tables": list(s.tables),
+                     "in_pack": bool(s.redistributable and s.pack_inputs)})
+    if fmt is Format.json:
+        _emit_json(rows)
+        return
+    t = Table(title="sources")
+    for col in ("id", "name", "tables", "licence", "in pack"):
+        t.add_column(col, overflow="fold")
+    for r in rows:
+        t.add_row(r["id"], r["name"], ", ".join(r["tables"]), r["licence"], "yes" if r["in_pack"] else "no")
+    _console().print(t)
+
+
+# ---------------------------------------------------------------------------------------------- profile
+
+
+@app.command("profile")
+def profile_cmd(
+    country: Annotated[str, typer.Argument(help="ISO3, ISO2, UN number or name (KAZ, KZ, 398, Kazakhstan)")],
+    year: Annotated[int, typer.Option("--year", "-y", help="calendar year")] = 2021,
+    top: Annotated[int, typer.Option(help="partners to list per flow")] = 10,
+    fmt: FormatOpt = Format.table,
+) -> None:
+    """A country's dependency profile for one year: trade by partner and pole, memberships, UN votes."""
+    from .profile import profile
+    from .report.console import render_profile
+
+    with _open() as a:
+        prof = profile(country, year, atlas=a, top=top)
+    if fmt is Format.json:
+        _emit_json(prof.to_dict())
+        return
+    render_profile(prof, _console())
+
+
+@app.command("votes")
+def votes_cmd(
+    country: Annotated[str, typer.Argument(help="country (ISO3, ISO2, UN number or name)")],
+    resolution: Annotated[str, typer.Option("--resolution", "-r", help="e.g. ES-11/1, A/RES/68/262, 68/262")],
+    fmt: FormatOpt = Format.table,
+) -> None:
+    """How a country voted on a UN General Assembly resolution, with the full tally."""
+    from .profile import vote_record
+
+    with _open() as a:
+        rec = vote_record(country, resolution, atlas=a)
+    if fmt is Format.json:
+        _emit_json(rec)
+        return
+    c = _console()
+    c.print(f"[bold]{rec['resolution']}[/] ({rec['date']}) {rec['title'] or ''}")
+    c.print(f"{rec['country_name']} ({rec['country']}) voted: [bold]{rec['vote'].upper()}[/]")
+    tally = rec["tally"]
+    c.print(f"tally: yes {tally['yes']} · no {tally['no']} · abstain {tally['abstain']} · absent {tally['absent']}")
+    c.print(f"[dim]source: {rec['source']} — {rec['licence']}[/]")
+
+
+# ---------------------------------------------------------------------------------------------- entry
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Console-script entry point: one-line errors, non-zero exit codes."""
+    debug = "--debug" in (argv if argv is not None else sys.argv[1:])
+    try:
+        app(args=argv, standalone_mode=False)
+    except TethersError as exc:
+        if debug:
+            raise
+        print(f"tethers: error: {exc}", file=sys.stderr)
+        sys.exit(1)
+    except (typer.Abort, KeyboardInterrupt):
+        print("tethers: aborted", file=sys.stderr)
+        sys.exit(130)
+    except SystemExit:
+        raise
+    except Exception as exc:  # click usage errors and bugs
+        import click
+
+        if isinstance(exc, click.ClickException):
+            exc.show()
+            sys.exit(exc.exit_code)
+        if debug:
+            raise
+        print(f"tethers: internal error: {type(exc).__name__}: {exc} (run with --debug for the traceback)",
+              file=sys.stderr)
+        sys.exit(2)
+
+
+if __name__ == "__main__":
+    main()

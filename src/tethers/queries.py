@@ -1,0 +1,87 @@
+"""Reading tidy frames out of the atlas, with source precedence. The I/O side of the measures.
+
+Several publishers can cover the same figure (a country's own statistics, Comtrade, BACI, …). The
+atlas keeps them all (``source`` is part of every key); these functions pick one source per
+country-year by a documented precedence so that no figure is double counted, and say which.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from .errors import DataNotAvailableError
+from .store import Atlas
+
+# A reporter's own customs statistics first, then the international compilations.
+TRADE_PRECEDENCE: tuple[str, ...] = ("kz_bns", "comtrade", "imf_dots", "eurostat", "baci", "wto")
+# Roll calls: the curated Voeten data first, then the UN Digital Library scrapes.
+VOTE_PRECEDENCE: tuple[str, ...] = ("unvotes", "undl")
+
+
+def _rank(col: str, order: tuple[str, ...]) -> pl.Expr:
+    return pl.col(col).replace_strict({s: i for i, s in enumerate(order)}, default=len(order), return_dtype=pl.Int32)
+
+
+def trade_totals(atlas: Atlas, reporter: str, year: int | None = None) -> pl.DataFrame:
+    """Total-goods trade (``classification == 'TOTAL'``) reported by ``reporter``, one source per year.
+
+    Returns canonical ``trade`` rows. Raises :class:`DataNotAvailableError` when the atlas has none.
+    """
+    params: list = [reporter]
+    where = "reporter = ? AND classification = 'TOTAL'"
+    if year is not None:
+        where += " AND year = ?"
+        params.append(year)
+    df = atlas.sql(f"SELECT * FROM trade WHERE {where}", params)
+    if df.height == 0:
+        have = atlas.sql(
+            "SELECT DISTINCT year FROM trade WHERE reporter = ? AND classification = 'TOTAL' ORDER BY year", [reporter]
+        )["year"].to_list()
+        span = f"years with data: {have[0]}–{have[-1]}" if have else "no total-trade data for this reporter"
+        raise DataNotAvailableError(
+            f"no total trade reported by {reporter}{f' in {year}' if year else ''} ({span}); "
+            "add a Comtrade/IMF DOTS file with `tethers atlas add`"
+        )
+    best = df.with_columns(_rank("source", TRADE_PRECEDENCE).alias("__r")).group_by("year").agg(pl.col("__r").min())
+    return df.with_columns(_rank("source", TRADE_PRECEDENCE).alias("__r")).join(best, on=["year", "__r"]).drop("__r")
+
+
+def votes(atlas: Atlas, *, year: int | None = None, years: tuple[int, int] | None = None) -> pl.DataFrame:
+    """Roll-call votes, one source per year (the first in :data:`VOTE_PRECEDENCE` covering that year)."""
+    where, params = [], []
+    if year is not None:
+        where.append("year(date) = ?")
+        params.append(year)
+    if years is not None:
+        where.append("year(date) BETWEEN ? AND ?")
+        params.extend(years)
+    clause = (" WHERE " + " AND ".join(where)) if where else ""
+    df = atlas.sql(f"SELECT *, year(date) AS year FROM votes{clause}", params)
+    if df.height == 0:
+        return df
+    df = df.with_columns(_rank("source", VOTE_PRECEDENCE).alias("__r"))
+    best = df.group_by("year").agg(pl.col("__r").min())
+    return df.join(best, on=["year", "__r"]).drop("__r")
+
+
+def vote_on(atlas: Atlas, resolution: str) -> pl.DataFrame:
+    """All recorded votes on one resolution, given as ``A/RES/68/262``, ``68/262``, ``ES-11/1`` or an rcid."""
+    sym = normalise_resolution(resolution)
+    df = atlas.sql("SELECT * FROM votes WHERE resolution = ? OR rcid = ?", [sym, resolution.strip()])
+    if df.height == 0:
+        raise DataNotAvailableError(f"no roll call for resolution {resolution!r} (looked for {sym}) in the atlas")
+    df = df.with_columns(_rank("source", VOTE_PRECEDENCE).alias("__r"))
+    return df.filter(pl.col("__r") == pl.col("__r").min()).drop("__r")
+
+
+def normalise_resolution(text: str) -> str:
+    """``'68/262'``, ``'A/RES/68/262'``, ``'res 68/262'``, ``'ES-11/1'`` → the UN symbol ``A/RES/…``."""
+    import re
+
+    t = text.strip().upper().replace(" ", "")
+    t = re.sub(r"^(A/RES/|RES/|R/|A/)", "", t)
+    return f"A/RES/{t}"
+
+
+def memberships(atlas: Atlas) -> pl.DataFrame:
+    return atlas.table("memberships")
