@@ -12,7 +12,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from tethers.pack import build_pack
+from tethers.pack import attribution_markdown, build_pack
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -28,6 +28,7 @@ def main(argv: list[str] | None = None) -> int:
         args.shared, args.out, only=args.only,
         progress=lambda sid, i, n: print(f"[{i}/{n}] {sid}", file=sys.stderr),
     )
+    Path("DATA_SOURCES.md").write_text(attribution_markdown(manifest), encoding="utf-8")
     total = sum((args.out / e["file"]).stat().st_size for e in manifest["entries"])
     for e in manifest["entries"]:
         print(f"{e['source']:>16} {e['table']:<14} {e['rows']:>9,} rows")

@@ -217,6 +217,51 @@ def votes_cmd(
     c.print(f"[dim]source: {rec['source']} — {rec['licence']}[/]")
 
 
+# ---------------------------------------------------------------------------------------------- data
+
+
+@data_app.command("fetch")
+def data_fetch(
+    source: Annotated[str, typer.Argument(help="comtrade, baci, unvotes, cbr, nbk, gem or cepii_geodist")],
+    reporter: Annotated[str | None, typer.Option(help="comtrade: reporting country")] = None,
+    year: Annotated[list[int] | None, typer.Option(help="comtrade/baci: year (repeatable)")] = None,
+    partner: Annotated[str | None, typer.Option(help="comtrade: partner country (default all)")] = None,
+    cmd: Annotated[str | None, typer.Option(help="comtrade: commodity code (default TOTAL)")] = None,
+    revision: Annotated[str | None, typer.Option(help="baci: HS revision, e.g. HS17")] = None,
+    date: Annotated[list[str] | None, typer.Option(help="cbr/nbk: YYYY-MM-DD (repeatable)")] = None,
+    start: Annotated[str | None, typer.Option(help="cbr/nbk: first date")] = None,
+    end: Annotated[str | None, typer.Option(help="cbr/nbk: last date")] = None,
+    every: Annotated[str | None, typer.Option(help="cbr/nbk: day or month")] = None,
+    tracker: Annotated[str | None, typer.Option(help="gem: gas, oil or all")] = None,
+    cache: Annotated[Path | None, typer.Option(help="cache root (default $TETHERS_HOME/cache)")] = None,
+    fmt: FormatOpt = Format.table,
+) -> None:
+    """Download a publisher's files into the local cache (resumable, checksummed); then `tethers atlas add`."""
+    from .sources._fetch import fetch_source
+
+    params: dict = {"reporter": reporter, "partner": partner, "cmd": cmd, "revision": revision, "start": start,
+                    "end": end, "every": every, "tracker": tracker}
+    if year:
+        params["years" if len(year) > 1 else "year"] = year if len(year) > 1 else year[0]
+    if date:
+        params["dates" if len(date) > 1 else "date"] = date if len(date) > 1 else date[0]
+    params = {k: v for k, v in params.items() if v is not None}
+    with _progress_bar() as bar:
+        tasks: dict[str, int] = {}
+
+        def progress(name: str, done: int, total: int) -> None:
+            if name not in tasks:
+                tasks[name] = bar.add_task(name, total=total or None)
+            bar.update(tasks[name], completed=done, total=total or None)
+
+        files = fetch_source(source, cache_dir=cache, progress=progress, **params)
+    if fmt is Format.json:
+        _emit_json({"source": source, "files": [str(f) for f in files]})
+        return
+    for f in files:
+        _console().print(f"{f}  →  tethers atlas add {source} {f}")
+
+
 # ---------------------------------------------------------------------------------------------- entry
 
 

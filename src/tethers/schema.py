@@ -25,6 +25,7 @@ SCHEMA_VERSION = 1
 AGGREGATE_CODES = {
     "WLD": "World",
     "XXX": "Areas not elsewhere specified / unallocated",
+    "EUU": "European Union, EU27_2020 composition (as a reporter of Eurostat aggregates)",
 }
 
 Flow = Literal["import", "export"]
@@ -146,7 +147,8 @@ TABLES: dict[str, Table] = {
         Table(
             "votes",
             (
-                C("resolution", "VARCHAR", doc="normalised symbol, e.g. A/RES/68/262, A/RES/ES-11/1"),
+                C("resolution", "VARCHAR", nullable=True,
+                  doc="normalised symbol, e.g. A/RES/68/262, A/RES/ES-11/1; NULL when the roll call has none"),
                 C("rcid", "VARCHAR", doc="roll-call id within its source (several per resolution possible)"),
                 C("session", "INTEGER", nullable=True),
                 C("date", "DATE"),

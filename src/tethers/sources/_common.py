@@ -7,6 +7,7 @@ as row 1 (equal to the line number unless a quoted field spans lines); for sprea
 
 from __future__ import annotations
 
+import datetime as dt
 import gzip
 import io
 import re
@@ -100,15 +101,19 @@ def read_csv_strings(
     required: Iterable[str],
     separator: str = ",",
     encoding: str = "utf-8",
+    trailing_separator: bool = False,
 ) -> pl.DataFrame:
     """Read a delimited file with every column as text, plus ``_row`` (header = row 1).
 
     Raises :class:`SourceFormatError` for an empty file, bad encoding, a wrong delimiter, missing
-    required columns, or rows with more fields than the header.
+    required columns, or rows with more fields than the header. ``trailing_separator``: every line
+    may end with one extra separator (UN Comtrade Plus exports do), which is dropped.
     """
     text = decode_text(read_bytes(path), source=source, path=path, encoding=encoding)
     if not text.strip():
         raise SourceFormatError(source, str(path), "file is empty")
+    if trailing_separator:
+        text = re.sub(rf"{re.escape(separator)}(?=\r?$)", "", text, flags=re.M)
     first = text.split("\n", 1)[0]
     required = list(required)
     header = _split_header(first, separator)
@@ -122,8 +127,9 @@ def read_csv_strings(
         raise SourceFormatError(
             source, str(path), f"missing column(s) {', '.join(map(repr, missing))}; header has {header[:12]}", row=1
         )
-    if len(set(header)) != len(header):
-        dup = next(h for h in header if header.count(h) > 1)
+    raw_header = _split_header(first, separator, strip=False)  # ' CHILE' and 'CHILE' are two columns
+    if len(set(raw_header)) != len(raw_header):
+        dup = next(h for h in raw_header if raw_header.count(h) > 1)
         raise SourceFormatError(source, str(path), "duplicate column in header", row=1, column=dup)
     try:
         df = pl.read_csv(
@@ -150,10 +156,10 @@ def read_csv_strings(
     return df.with_row_index(ROW, offset=2).with_columns(pl.col(ROW).cast(pl.Int64))
 
 
-def _split_header(first: str, separator: str) -> list[str]:
+def _split_header(first: str, separator: str, *, strip: bool = True) -> list[str]:
     import csv
 
-    return [h.strip() for h in next(csv.reader([first.strip("\r")], delimiter=separator))]
+    return [h.strip() if strip else h for h in next(csv.reader([first.strip("\r")], delimiter=separator))]
 
 
 def _first_ragged_line(text: str, separator: str, width: int) -> int | None:
@@ -206,6 +212,46 @@ def to_number(
             )
         out = out.cast(dtype)
     return tmp.with_columns(out.alias(col)).drop("__num")
+
+
+def to_date(
+    df: pl.DataFrame,
+    col: str,
+    *,
+    source: str,
+    path: Path,
+    formats: Iterable[str],
+    label: str | None = None,
+    earliest: dt.date = dt.date(1900, 1, 1),
+    latest: dt.date | None = None,
+) -> pl.DataFrame:
+    """Cast text column ``col`` to dates, trying each ``strptime`` format in turn (first match wins).
+
+    A format without a day (``%Y-%m``) gives the first day of the month. Empty stays null; a value no
+    format parses, or a date outside ``earliest`` … ``latest`` (default: 31 days from today), raises
+    naming its row.
+    """
+    formats = list(formats)
+    latest = latest or dt.date.today() + dt.timedelta(days=31)
+    s = pl.col(col).str.strip_chars()
+    tries = [
+        (s if "%d" in f else s + "|01").str.strptime(pl.Date, f if "%d" in f else f + "|%d", strict=False)
+        for f in formats
+    ]
+    tmp = df.with_columns(pl.coalesce(tries).alias("__date"))
+    row, val = _first_bad(tmp, pl.col("__date").is_null() & (s.fill_null("") != ""), col)
+    if row is not None:
+        shown = " or ".join(f.replace("%Y", "YYYY").replace("%m", "MM").replace("%d", "DD").replace("%b", "Mon")
+                            for f in formats)
+        raise SourceFormatError(source, str(path), f"{val!r} is not a date ({shown})", row=row, column=label or col)
+    out_of_range = (pl.col("__date") < earliest) | (pl.col("__date") > latest)
+    row, val = _first_bad(tmp, out_of_range.fill_null(False), col)
+    if row is not None:
+        raise SourceFormatError(
+            source, str(path), f"{val!r} is outside {earliest.isoformat()} … {latest.isoformat()}", row=row,
+            column=label or col,
+        )
+    return tmp.with_columns(pl.col("__date").alias(col)).drop("__date")
 
 
 def to_iso3(

@@ -1,0 +1,189 @@
+"""A country's dependency profile for one year — the figures behind ``tethers profile``.
+
+Orchestration only: it reads tidy frames from the atlas (:mod:`tethers.queries`), hands them to the
+pure measures and collects the results, with the provenance of every section. Read results through
+:meth:`Profile.tidy` (tables) or :meth:`Profile.to_dict` (JSON).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import polars as pl
+
+from . import countries, queries
+from .errors import DataNotAvailableError
+from .store import Atlas
+
+
+@dataclass(frozen=True)
+class Profile:
+    """Dependency profile of ``country`` in ``year``.
+
+    Attributes
+    ----------
+    totals : flow → total goods trade in current USD (``import``, ``export``).
+    partners : the top partners per flow: [flow, rank, partner, name, pole, value_usd, share (0–1)].
+    poles : trade by pole per flow: [flow, pole, label, value_usd, share (0–1)]; shares sum to 1 per flow.
+    memberships : organisations the country belongs to in ``year``: [organisation, organisation_name,
+        kind, status, source, carried_forward, as_of, poles] (``poles``: the poles sharing it, ';'-joined).
+    votes : counts of the country's UNGA roll-call votes in ``year``: {yes, no, abstain, absent, roll_calls}.
+    alignment : agreement with each pole in ``year``: [pole, label, agreement (0–1), kappa, n].
+    sources : where each section's figures came from: [section, source, file, licence].
+    notes : caveats a reader must see (coverage gaps, carried-forward memberships …).
+    """
+
+    country: str
+    name: str
+    year: int
+    totals: dict[str, float]
+    partners: pl.DataFrame
+    poles: pl.DataFrame
+    memberships: pl.DataFrame
+    votes: dict[str, int]
+    alignment: pl.DataFrame
+    sources: pl.DataFrame
+    notes: list[str] = field(default_factory=list)
+
+    def tidy(self) -> dict[str, pl.DataFrame]:
+        """Every section as a tidy Polars frame."""
+        totals = pl.DataFrame({"flow": list(self.totals), "value_usd": list(self.totals.values())})
+        votes = pl.DataFrame({"vote": list(self.votes), "count": list(self.votes.values())})
+        return {"totals": totals, "partners": self.partners, "poles": self.poles, "memberships": self.memberships,
+                "votes": votes, "alignment": self.alignment, "sources": self.sources}
+
+    def to_dict(self) -> dict:
+        return {
+            "country": self.country, "name": self.name, "year": self.year, "totals_usd": self.totals,
+            "partners": self.partners.to_dicts(), "poles": self.poles.to_dicts(),
+            "memberships": self.memberships.to_dicts(), "votes": self.votes,
+            "alignment": self.alignment.to_dicts(), "sources": self.sources.to_dicts(), "notes": self.notes,
+        }
+
+
+def profile(country: str, year: int, *, atlas: Atlas | None = None, top: int = 10,
+            poles: tuple[str, ...] = countries.POLE_ORDER) -> Profile:
+    """Compute the dependency profile of ``country`` (any spelling) in ``year`` from the atlas."""
+    from .store import open_atlas
+
+    iso3 = countries.resolve(country)
+    own = atlas is None
+    atlas = atlas or open_atlas()
+    try:
+        notes: list[str] = []
+        totals, partners, pole_tbl, trade_src = _trade_section(atlas, iso3, year, top, poles, notes)
+        members, member_src = _membership_section(atlas, iso3, year, poles, notes)
+        votes, align, vote_src = _votes_section(atlas, iso3, year, poles, notes)
+        sources = pl.concat([trade_src, member_src, vote_src], how="vertical_relaxed")
+        return Profile(iso3, countries.name(iso3), year, totals, partners, pole_tbl, members, votes, align, sources, notes)
+    finally:
+        if own:
+            atlas.close()
+
+
+def _provenance(atlas: Atlas, section: str, table: str, sources: list[str]) -> pl.DataFrame:
+    prov = atlas.provenance(table)
+    prov = prov.filter(pl.col("source").is_in(sources)) if sources else prov.head(0)
+    return prov.select(pl.lit(section).alias("section"), "source", "file", "licence").unique().sort("source", "file")
+
+
+def _trade_section(atlas, iso3, year, top, poles, notes):
+    from .measures.trade import partner_shares, pole_shares
+
+    try:
+        trade = queries.trade_totals(atlas, iso3, year)
+    except DataNotAvailableError as exc:
+        notes.append(f"trade: {exc}")
+        empty = pl.DataFrame(schema={"flow": pl.Utf8, "value_usd": pl.Float64})
+        return {}, empty, empty, _provenance(atlas, "trade", "trade", [])
+    shares = partner_shares(trade, reporter=iso3, year=year)
+    pm = countries.pole_map(year, country=iso3, poles=poles)
+    ranked = (
+        shares.sort(["flow", "value_usd"], descending=[False, True])
+        .with_columns(pl.col("value_usd").rank("ordinal", descending=True).over("flow").cast(pl.Int32).alias("rank"))
+        .filter(pl.col("rank") <= top)
+        .with_columns(
+            pl.col("partner").map_elements(countries.name, return_dtype=pl.Utf8).alias("name"),
+            pl.col("partner").replace_strict(pm, default="ROW", return_dtype=pl.Utf8).alias("pole"),
+        )
+        .select("flow", "rank", "partner", "name", "pole", "value_usd", "share")
+    )
+    by_pole = (
+        pole_shares(trade, poles=poles)
+        .filter(pl.col("reporter") == iso3)
+        .with_columns(pl.col("pole").replace_strict(countries.POLE_LABELS, default=pl.col("pole")).alias("label"))
+        .select("flow", "pole", "label", "value_usd", "share")
+    )
+    totals = {r["flow"]: r["value_usd"] for r in trade.group_by("flow").agg(pl.col("value_usd").sum()).iter_rows(named=True)}
+    used = sorted(trade["source"].unique().to_list())
+    return totals, ranked, by_pole, _provenance(atlas, "trade", "trade", used)
+
+
+def _membership_section(atlas, iso3, year, poles, notes):
+    from .measures.institutions import memberships_in_year
+
+    table = queries.memberships(atlas)
+    mine = memberships_in_year(table, iso3, year)
+    pm = countries.pole_map(year, country=iso3, poles=poles)
+    pole_sets: dict[str, set[str]] = {}
+    for state, pole in pm.items():
+        pole_sets.setdefault(pole, set()).add(state)
+    # a pole shares an organisation when any of its states is a full member that year
+    per_state = {s: set(memberships_in_year(table, s, year).filter(pl.col("status") == "full")["organisation"])
+                 for s in sorted(pm)} if mine.height else {}
+    poles_col = []
+    for org in mine["organisation"].to_list():
+        shared = [p for p in poles if p in pole_sets and any(org in per_state.get(s, ()) for s in pole_sets[p])]
+        poles_col.append(";".join(shared))
+    mine = mine.with_columns(pl.Series("poles", poles_col, dtype=pl.Utf8))
+    if mine.height and mine["carried_forward"].any():
+        as_of = mine.filter(pl.col("carried_forward"))["as_of"].max()
+        notes.append(
+            f"memberships: {mine['carried_forward'].sum()} organisations are carried forward from the COW IGO data "
+            f"(last observed {as_of}); organisations in the hand-kept table are current"
+        )
+    used = sorted(mine["source"].unique().to_list()) if mine.height else []
+    return mine, _provenance(atlas, "memberships", "memberships", used)
+
+
+def _votes_section(atlas, iso3, year, poles, notes):
+    from .measures.alignment import pole_agreement
+
+    v = queries.votes(atlas, year=year)
+    mine = v.filter(pl.col("country") == iso3)
+    counts = {k: int((mine["vote"] == k).sum()) for k in ("yes", "no", "abstain", "absent")}
+    counts["roll_calls"] = int(v["rcid"].n_unique()) if v.height else 0
+    if v.height == 0:
+        notes.append(f"votes: the atlas has no UN General Assembly roll calls for {year}")
+        align = pl.DataFrame(schema={"pole": pl.Utf8, "label": pl.Utf8, "agreement": pl.Float64,
+                                     "kappa": pl.Float64, "n": pl.Int64})
+        return counts, align, _provenance(atlas, "votes", "votes", [])
+    src = sorted(v["source"].unique().to_list())
+    if counts["roll_calls"] < 20:
+        notes.append(f"votes: only {counts['roll_calls']} roll calls recorded for {year} (source: {', '.join(src)})")
+    align = pole_agreement(v, country=iso3, year=year, poles=poles)
+    align = align.with_columns(
+        pl.col("pole").replace_strict(countries.POLE_LABELS, default=pl.col("pole")).alias("label")
+    ).select("pole", "label", "agreement", "kappa", "n")
+    return counts, align, _provenance(atlas, "votes", "votes", src)
+
+
+def vote_record(country: str, resolution: str, *, atlas: Atlas) -> dict:
+    """How ``country`` voted on ``resolution``, with the tally, title, date and source."""
+    iso3 = countries.resolve(country)
+    df = queries.vote_on(atlas, resolution)
+    rcids = df["rcid"].unique().to_list()
+    if len(rcids) > 1:  # several roll calls (paragraph votes): the one on the whole resolution has most votes
+        rcid = df.group_by("rcid").len().sort("len", descending=True)["rcid"][0]
+        df = df.filter(pl.col("rcid") == rcid)
+    mine = df.filter(pl.col("country") == iso3)
+    vote = mine["vote"][0] if mine.height else "absent"
+    first = df.row(0, named=True)
+    tally = {k: int((df["vote"] == k).sum()) for k in ("yes", "no", "abstain", "absent")}
+    prov = atlas.provenance("votes").filter(pl.col("source") == first["source"])
+    return {
+        "resolution": first["resolution"], "rcid": first["rcid"], "date": first["date"], "title": first["title"],
+        "country": iso3, "country_name": countries.name(iso3), "vote": vote,
+        "recorded": bool(mine.height), "tally": tally, "source": first["source"],
+        "licence": prov["licence"][0] if prov.height else "",
+    }

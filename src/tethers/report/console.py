@@ -1,0 +1,96 @@
+"""Rich rendering of results for the terminal. Reads only the results' public fields / tidy frames."""
+
+from __future__ import annotations
+
+from rich.columns import Columns
+from rich.console import Console
+from rich.panel import Panel
+from rich.table import Table
+
+
+def usd(x: float | None) -> str:
+    """Human USD: 41.42 bn, 870.3 m."""
+    if x is None:
+        return "–"
+    for div, unit in ((1e12, "tn"), (1e9, "bn"), (1e6, "m"), (1e3, "k")):
+        if abs(x) >= div:
+            return f"{x / div:,.2f} {unit}"
+    return f"{x:,.0f}"
+
+
+def pct(x: float | None, digits: int = 1) -> str:
+    return "–" if x is None or x != x else f"{100 * x:.{digits}f} %"
+
+
+def render_profile(prof, console: Console) -> None:
+    """Print a :class:`~tethers.profile.Profile` as Rich tables."""
+    console.rule(f"[bold]{prof.name} ({prof.country}) — dependency profile {prof.year}")
+    if prof.totals:
+        _trade(prof, console)
+    _memberships(prof, console)
+    _votes(prof, console)
+    st = Table(title="Sources", title_justify="left")
+    for col in ("section", "source", "file", "licence"):
+        st.add_column(col, overflow="fold")
+    for r in prof.sources.iter_rows(named=True):
+        st.add_row(r["section"], r["source"], r["file"], r["licence"])
+    console.print(st)
+    for note in prof.notes:
+        console.print(Panel(note, style="yellow", expand=False))
+
+
+def _trade(prof, console: Console) -> None:
+    console.print(
+        f"Total goods trade: imports [bold]{usd(prof.totals.get('import'))}[/] USD, "
+        f"exports [bold]{usd(prof.totals.get('export'))}[/] USD"
+    )
+    tables = []
+    for flow, title in (("import", "Top import partners"), ("export", "Top export partners")):
+        t = Table(title=title, title_justify="left")
+        for col, just in (("#", "right"), ("partner", "left"), ("pole", "left"), ("USD", "right"), ("share", "right")):
+            t.add_column(col, justify=just)
+        for r in prof.partners.filter(prof.partners["flow"] == flow).iter_rows(named=True):
+            t.add_row(str(r["rank"]), f"{r['name']} ({r['partner']})", r["pole"], usd(r["value_usd"]), pct(r["share"]))
+        tables.append(t)
+    console.print(Columns(tables))
+    pt = Table(title="Trade by pole", title_justify="left")
+    for col, just in (("pole", "left"), ("imports", "right"), ("exports", "right")):
+        pt.add_column(col, justify=just)
+    by_flow = {f: {r["pole"]: r for r in prof.poles.filter(prof.poles["flow"] == f).iter_rows(named=True)}
+               for f in ("import", "export")}
+    for pole in dict.fromkeys([*by_flow["import"], *by_flow["export"]]):
+        label = (by_flow["import"].get(pole) or by_flow["export"].get(pole))["label"]
+        pt.add_row(label, *(pct(by_flow[f].get(pole, {}).get("share")) for f in ("import", "export")))
+    console.print(pt)
+
+
+def _memberships(prof, console: Console) -> None:
+    m = prof.memberships
+    mt = Table(title=f"Organisations ({m.height}) and the poles that share them", title_justify="left")
+    for col in ("organisation", "kind", "status", "shared with", "source"):
+        mt.add_column(col, overflow="fold")
+    kind_order = {"security": 0, "economic": 1, "political": 2, "forum": 3, "other": 4}
+    rows = sorted(m.iter_rows(named=True), key=lambda r: (kind_order.get(r["kind"], 9), r["organisation"]))
+    for r in rows:
+        src = r["source"] + (f" (as of {r['as_of']})" if r.get("carried_forward") else "")
+        mt.add_row(f"{r['organisation_name']} [dim]({r['organisation']})[/]", r["kind"], r["status"],
+                   (r["poles"] or "").replace(";", ", "), src)
+    console.print(mt)
+
+
+def _num(x: float | None, fmt: str) -> str:
+    return "–" if x is None or x != x else format(x, fmt)
+
+
+def _votes(prof, console: Console) -> None:
+    v = prof.votes
+    vt = Table(title=f"UN General Assembly {prof.year}: {v['roll_calls']} roll calls", title_justify="left")
+    for col in ("yes", "no", "abstain", "absent"):
+        vt.add_column(col, justify="right")
+    vt.add_row(*(str(v[k]) for k in ("yes", "no", "abstain", "absent")))
+    at = Table(title="Voting agreement with each pole", title_justify="left")
+    for col, just in (("pole", "left"), ("agreement", "right"), ("kappa", "right"), ("roll calls", "right")):
+        at.add_column(col, justify=just)
+    for r in prof.alignment.iter_rows(named=True):
+        at.add_row(r["label"], _num(r["agreement"], ".3f"), _num(r["kappa"], ".2f"), str(r["n"]))
+    console.print(Columns([vt, at]))
