@@ -18,7 +18,8 @@ def test_kazakhstan_spellings(given):
     ("given", "iso3"),
     [("USSR", "SUN"), ("Soviet Union", "SUN"), ("Yugoslavia", "YUG"), ("Czechoslovakia", "CSK"),
      ("German Democratic Republic", "DDR"), ("Russian Federation", "RUS"), ("Türkiye", "TUR"),
-     ("Namibia", "NAM"), ("NA", "NAM"), ("516", "NAM")],
+     ("Namibia", "NAM"), ("NA", "NAM"), ("516", "NAM"), ("GB", "GBR"), ("UK", "GBR"), ("GR", "GRC"),
+     ("EL", "GRC")],
 )
 def test_historical_and_tricky_names(given, iso3):
     assert countries.resolve(given) == iso3

@@ -213,7 +213,8 @@ def votes_cmd(
     c.print(f"[bold]{rec['resolution']}[/] ({rec['date']}) {rec['title'] or ''}")
     c.print(f"{rec['country_name']} ({rec['country']}) voted: [bold]{rec['vote'].upper()}[/]")
     tally = rec["tally"]
-    c.print(f"tally: yes {tally['yes']} · no {tally['no']} · abstain {tally['abstain']} · absent {tally['absent']}")
+    absent = "not recorded" if tally["absent"] is None else tally["absent"]
+    c.print(f"tally: yes {tally['yes']} · no {tally['no']} · abstain {tally['abstain']} · absent {absent}")
     c.print(f"[dim]source: {rec['source']} — {rec['licence']}[/]")
 
 

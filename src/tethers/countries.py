@@ -67,6 +67,16 @@ def _converter():
     return coco.CountryConverter()
 
 
+@cache
+def _iso2_table() -> dict[str, str]:
+    """ISO2 → ISO3. country_converter stores a few ISO2 cells as regexes (``^GB$|^UK$``, ``^GR$|^EL$``)."""
+    out: dict[str, str] = {}
+    for iso2, iso3 in _converter().data[["ISO2", "ISO3"]].itertuples(index=False):
+        for code in re.findall(r"[A-Z]{2}", str(iso2)):
+            out.setdefault(code, iso3)
+    return out
+
+
 def _clean(value: object) -> str:
     return re.sub(r"\s+", " ", str(value)).strip()
 
@@ -88,8 +98,7 @@ def _lookup(value: str) -> str | None:
         if len(hit):
             return str(hit.iloc[0])
     if re.fullmatch(r"[A-Za-z]{2}", value):
-        hit = cc.data.loc[cc.data["ISO2"] == up, "ISO3"]
-        return str(hit.iloc[0]) if len(hit) else None
+        return _iso2_table().get(up)
     if re.fullmatch(r"\d{1,3}", value):
         hit = cc.data.loc[cc.data["ISOnumeric"] == int(value), "ISO3"]
         return str(hit.iloc[0]) if len(hit) else None
@@ -148,7 +157,7 @@ def countries_rows() -> list[dict]:
     cc = _converter()
     rows = []
     for rec in cc.data[["ISO3", "ISO2", "ISOnumeric", "name_short", "GWcode"]].to_dict("records"):
-        iso2 = rec["ISO2"] if isinstance(rec["ISO2"], str) else None
+        iso2 = re.findall(r"[A-Z]{2}", rec["ISO2"])[0] if isinstance(rec["ISO2"], str) else None
         num = rec["ISOnumeric"]
         rows.append(
             {

@@ -55,3 +55,7 @@ class DataNotAvailableError(TethersError):
 
 class FetchError(TethersError):
     """A download failed or did not match its checksum."""
+
+
+class OptionError(TethersError, ValueError):
+    """An option has a value outside its allowed set (the message lists the allowed values)."""

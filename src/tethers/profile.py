@@ -27,7 +27,8 @@ class Profile:
     poles : trade by pole per flow: [flow, pole, label, value_usd, share (0–1)]; shares sum to 1 per flow.
     memberships : organisations the country belongs to in ``year``: [organisation, organisation_name,
         kind, status, source, carried_forward, as_of, poles] (``poles``: the poles sharing it, ';'-joined).
-    votes : counts of the country's UNGA roll-call votes in ``year``: {yes, no, abstain, absent, roll_calls}.
+    votes : counts of the country's UNGA roll-call votes in ``year``: {yes, no, abstain, absent, roll_calls};
+        ``absent`` is None where the year's source does not record absences (unvotes).
     alignment : agreement with each pole in ``year``: [pole, label, agreement (0–1), kappa, n].
     sources : where each section's figures came from: [section, source, file, licence].
     notes : caveats a reader must see (coverage gaps, carried-forward memberships …).
@@ -40,7 +41,7 @@ class Profile:
     partners: pl.DataFrame
     poles: pl.DataFrame
     memberships: pl.DataFrame
-    votes: dict[str, int]
+    votes: dict[str, int | None]
     alignment: pl.DataFrame
     sources: pl.DataFrame
     notes: list[str] = field(default_factory=list)
@@ -151,8 +152,10 @@ def _votes_section(atlas, iso3, year, poles, notes):
 
     v = queries.votes(atlas, year=year)
     mine = v.filter(pl.col("country") == iso3)
-    counts = {k: int((mine["vote"] == k).sum()) for k in ("yes", "no", "abstain", "absent")}
+    counts: dict[str, int | None] = {k: int((mine["vote"] == k).sum()) for k in ("yes", "no", "abstain", "absent")}
     counts["roll_calls"] = int(v["rcid"].n_unique()) if v.height else 0
+    if v.height and set(v["source"].unique()) <= queries.NO_ABSENCES:
+        counts["absent"] = None  # the source records no absences
     if v.height == 0:
         notes.append(f"votes: the atlas has no UN General Assembly roll calls for {year}")
         align = pl.DataFrame(schema={"pole": pl.Utf8, "label": pl.Utf8, "agreement": pl.Float64,
@@ -164,7 +167,7 @@ def _votes_section(atlas, iso3, year, poles, notes):
     align = pole_agreement(v, country=iso3, year=year, poles=poles)
     align = align.with_columns(
         pl.col("pole").replace_strict(countries.POLE_LABELS, default=pl.col("pole")).alias("label")
-    ).select("pole", "label", "agreement", "kappa", "n")
+    ).select("pole", "label", "agreement", "kappa", pl.col("n_roll_calls").alias("n"))
     return counts, align, _provenance(atlas, "votes", "votes", src)
 
 
@@ -179,7 +182,9 @@ def vote_record(country: str, resolution: str, *, atlas: Atlas) -> dict:
     mine = df.filter(pl.col("country") == iso3)
     vote = mine["vote"][0] if mine.height else "absent"
     first = df.row(0, named=True)
-    tally = {k: int((df["vote"] == k).sum()) for k in ("yes", "no", "abstain", "absent")}
+    tally: dict[str, int | None] = {k: int((df["vote"] == k).sum()) for k in ("yes", "no", "abstain", "absent")}
+    if first["source"] in queries.NO_ABSENCES:
+        tally["absent"] = None  # the source records no absences
     prov = atlas.provenance("votes").filter(pl.col("source") == first["source"])
     return {
         "resolution": first["resolution"], "rcid": first["rcid"], "date": first["date"], "title": first["title"],

@@ -16,6 +16,8 @@ from .store import Atlas
 TRADE_PRECEDENCE: tuple[str, ...] = ("kz_bns", "comtrade", "imf_dots", "eurostat", "baci", "wto")
 # Roll calls: the curated Voeten data first, then the UN Digital Library scrapes.
 VOTE_PRECEDENCE: tuple[str, ...] = ("unvotes", "undl")
+# Sources that record only yes/no/abstain: an absence there is "not recorded", not zero.
+NO_ABSENCES: frozenset[str] = frozenset({"unvotes"})
 
 
 def _rank(col: str, order: tuple[str, ...]) -> pl.Expr:

@@ -65,17 +65,27 @@ def _trade(prof, console: Console) -> None:
 
 
 def _memberships(prof, console: Console) -> None:
+    """Current (hand-kept) memberships one per row; COW memberships carried forward grouped by kind."""
     m = prof.memberships
+    kind_order = {"security": 0, "economic": 1, "political": 2, "forum": 3, "other": 4}
+    rows = sorted(m.iter_rows(named=True), key=lambda r: (kind_order.get(r["kind"], 9), r["organisation"]))
+    current = [r for r in rows if not r.get("carried_forward")]
+    carried = [r for r in rows if r.get("carried_forward")]
     mt = Table(title=f"Organisations ({m.height}) and the poles that share them", title_justify="left")
     for col in ("organisation", "kind", "status", "shared with", "source"):
         mt.add_column(col, overflow="fold")
-    kind_order = {"security": 0, "economic": 1, "political": 2, "forum": 3, "other": 4}
-    rows = sorted(m.iter_rows(named=True), key=lambda r: (kind_order.get(r["kind"], 9), r["organisation"]))
-    for r in rows:
-        src = r["source"] + (f" (as of {r['as_of']})" if r.get("carried_forward") else "")
+    for r in current:
         mt.add_row(f"{r['organisation_name']} [dim]({r['organisation']})[/]", r["kind"], r["status"],
-                   (r["poles"] or "").replace(";", ", "), src)
+                   (r["poles"] or "").replace(";", ", "), r["source"])
     console.print(mt)
+    if carried:
+        as_of = max(r["as_of"] for r in carried)
+        ct = Table(title=f"… and {len(carried)} more last observed in {as_of} (COW IGO), by kind", title_justify="left")
+        ct.add_column("kind")
+        ct.add_column("organisations (short ids)", overflow="fold")
+        for kind in sorted({r["kind"] for r in carried}, key=lambda k: kind_order.get(k, 9)):
+            ct.add_row(kind, ", ".join(r["organisation"] for r in carried if r["kind"] == kind))
+        console.print(ct)
 
 
 def _num(x: float | None, fmt: str) -> str:
@@ -87,7 +97,7 @@ def _votes(prof, console: Console) -> None:
     vt = Table(title=f"UN General Assembly {prof.year}: {v['roll_calls']} roll calls", title_justify="left")
     for col in ("yes", "no", "abstain", "absent"):
         vt.add_column(col, justify="right")
-    vt.add_row(*(str(v[k]) for k in ("yes", "no", "abstain", "absent")))
+    vt.add_row(*("n/r" if v[k] is None else str(v[k]) for k in ("yes", "no", "abstain", "absent")))
     at = Table(title="Voting agreement with each pole", title_justify="left")
     for col, just in (("pole", "left"), ("agreement", "right"), ("kappa", "right"), ("roll calls", "right")):
         at.add_column(col, justify=just)

@@ -1,0 +1,203 @@
+r"""Transit exposure: the share of a country's exports of a carrier that leaves through a pole's territory.
+
+.. math::
+    T_{eP} = \frac{\sum_{f \in F_e} \sum_{r} V_f\, w_{fr}\, \mathbb{1}[\,C_{fr} \cap P(t) \neq \varnothing\,]}
+                  {\sum_{f \in F_e} V_f}
+
+for exporter *e*, flows *f* (importer, carrier, year, volume :math:`V_f`), routes *r*, and
+:math:`C_{fr}` the **transit countries** of route *r* for flow *f*: the route's ``countries`` minus the
+exporter, and minus the importer unless ``include_destination=True`` (a flow *to* China through a
+pipeline ending in China is a trade dependency on China, not a transit dependency).
+
+Assumptions (flows carry no route, so they are allocated to routes by rule):
+
+1. A route is **available** to a flow when its ``carrier`` equals the flow's carrier, its ``countries``
+   include the exporter, and it had started (``start_year`` null or ≤ the flow's year). ``mode`` and
+   route ``status`` are not used: filter the routes (e.g. operating only) before calling.
+2. If some available routes also reach the importer (the importer is in ``countries``), the flow uses
+   only those; otherwise it uses all available routes (the exporter's outlets for that carrier, e.g. a
+   pipeline to a sea port and onwards by tanker).
+3. Within the routes used, the flow is split in proportion to ``capacity`` when every one of them has a
+   positive capacity, and equally otherwise (``weights="equal"`` forces equal splits).
+4. A flow with no available route is **unrouted**; its volume stays in the denominator and is reported as
+   ``unrouted_share``.
+
+Shares over poles do not add up to 1: a route may cross several poles (Russia then the EU) or none.
+``ROW`` is the share crossing at least one transit country in no pole. Volumes stay in the flow's unit
+(``unit``), so results are per unit; the energy_flows units of one carrier should agree.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Literal
+
+import polars as pl
+
+from ..countries import POLE_ORDER
+from .trade import FrameLike, as_frame, choose, pole_ids, pole_membership, where
+
+__all__ = ["transit_shares", "route_allocation", "flows_from_trade", "HS_CARRIERS"]
+
+HS_CARRIERS: dict[str, str] = {"2709": "oil", "2710": "oil_products", "2711": "gas", "2701": "coal"}
+_FLOW = ["year", "exporter", "importer", "carrier", "unit"]
+_OUT = ["exporter", "year", "carrier", "unit"]
+
+
+def route_allocation(
+    flows: FrameLike,
+    routes: FrameLike,
+    *,
+    exporter: str | Iterable[str] | None = None,
+    year: int | Iterable[int] | None = None,
+    carrier: str | Iterable[str] | None = None,
+    weights: Literal["capacity", "equal"] = "capacity",
+) -> pl.DataFrame:
+    """Allocate each flow to routes by the rules 1–3 of the module docstring.
+
+    Returns
+    -------
+    pl.DataFrame
+        ``[year, exporter, importer, carrier, unit, route_id, weight, volume]``: ``weight`` sums to 1 over
+        the routes of a flow, ``volume`` = flow volume × weight. Unrouted flows have no row.
+    """
+    choose("weights", weights, ("capacity", "equal"))
+    f = _flows(flows, exporter=exporter, year=year, carrier=carrier)
+    rc = _route_countries(routes)
+    outlets = rc.select("route_id", "carrier", "start_year", "capacity", exporter="country").unique()
+    reach = rc.select("route_id", importer="country").unique().with_columns(_reach=pl.lit(True))
+    cand = (
+        f.join(outlets, on=["carrier", "exporter"], how="inner")
+        .filter(pl.col("start_year").is_null() | (pl.col("start_year") <= pl.col("year")))
+        .join(reach, on=["route_id", "importer"], how="left")
+        .with_columns(direct=pl.col("_reach").fill_null(False))
+        .filter(pl.col("direct") | ~pl.col("direct").any().over(_FLOW))
+    )
+    cap = pl.col("capacity")
+    use_cap = (cap.is_not_null() & (cap > 0)).all().over(_FLOW) if weights == "capacity" else pl.lit(False)
+    w = pl.when(use_cap).then(cap / cap.sum().over(_FLOW)).otherwise(1.0 / pl.len().over(_FLOW))
+    return (
+        cand.with_columns(weight=w)
+        .with_columns(volume=pl.col("volume") * pl.col("weight"))
+        .sort([*_FLOW, "route_id"])
+        .select(*_FLOW, "route_id", "weight", "volume")
+    )
+
+
+def transit_shares(
+    flows: FrameLike,
+    routes: FrameLike,
+    *,
+    exporter: str | Iterable[str] | None = None,
+    year: int | Iterable[int] | None = None,
+    carrier: str | Iterable[str] | None = None,
+    poles: Sequence[str] = POLE_ORDER,
+    include_destination: bool = False,
+    weights: Literal["capacity", "equal"] = "capacity",
+) -> pl.DataFrame:
+    r"""Share of each exporter's exports of a carrier that crosses each pole's territory (formula above).
+
+    Parameters
+    ----------
+    flows : ``energy_flows`` rows (``year, exporter, importer, carrier, volume, unit``) or the output of
+        :func:`flows_from_trade`.
+    routes : the canonical ``routes`` table (``route_id, carrier, countries, capacity, start_year`` …).
+    exporter, year, carrier : optional filters on the flows.
+    poles : poles (membership by the flow's year via :func:`tethers.countries.pole_map`); ``ROW`` is the
+        residual: transit countries in no pole.
+    include_destination : count the importer's own territory as transit.
+    weights : ``"capacity"`` (default) or ``"equal"`` split of a flow over its routes.
+
+    Returns
+    -------
+    pl.DataFrame
+        ``[exporter, year, carrier, unit, pole, exports, via, share, unrouted_share]``: ``exports`` the
+        total volume, ``via`` the volume crossing the pole, ``share = via / exports`` (``NaN`` for zero
+        exports), ``unrouted_share`` the share of exports with no available route (same for every pole).
+    """
+    f = _flows(flows, exporter=exporter, year=year, carrier=carrier)
+    alloc = route_allocation(f, routes, weights=weights)
+    rc = _route_countries(routes).select("route_id", "country")
+    ids = pole_ids(poles)
+    member = pole_membership(f["year"].unique().to_list(), poles=ids, dtype=f.schema["year"])
+    transit = alloc.join(rc, on="route_id", how="inner").filter(pl.col("country") != pl.col("exporter"))
+    if not include_destination:
+        transit = transit.filter(pl.col("country") != pl.col("importer"))
+    crossed = (
+        transit.join(member, left_on=["year", "country"], right_on=["year", "partner"], how="left")
+        .with_columns(pl.col("pole").fill_null("ROW"))
+        .select(*_FLOW, "route_id", "pole", "volume")
+        .unique()  # a route crossing two members of one pole counts once
+    )
+    via = crossed.group_by([*_OUT, "pole"]).agg(via=pl.col("volume").sum())
+    totals = f.group_by(_OUT).agg(exports=pl.col("volume").sum())
+    routed = alloc.group_by(_OUT).agg(routed=pl.col("volume").sum())
+    order = {p: i for i, p in enumerate(ids)}
+    return (
+        totals.join(pl.DataFrame({"pole": ids}), how="cross")
+        .join(via, on=[*_OUT, "pole"], how="left")
+        .join(routed, on=_OUT, how="left")
+        .with_columns(pl.col("via").fill_null(0.0), pl.col("routed").fill_null(0.0))
+        .with_columns(
+            share=pl.col("via") / pl.col("exports"),
+            unrouted_share=1.0 - pl.col("routed") / pl.col("exports"),
+            _o=pl.col("pole").replace_strict(order),
+        )
+        .sort([*_OUT, "_o"])
+        .select(*_OUT, "pole", "exports", "via", "share", "unrouted_share")
+    )
+
+
+def flows_from_trade(
+    trade: FrameLike,
+    *,
+    carriers: Mapping[str, str] = HS_CARRIERS,
+    level: int | None = None,
+) -> pl.DataFrame:
+    """Exports of energy products in the ``trade`` table as flows ``[year, exporter, importer, carrier, volume, unit]``.
+
+    A trade row belongs to carrier *c* when its HS ``product`` code starts with a prefix mapped to *c*
+    (default: 2709 crude oil → ``oil``, 2710 → ``oil_products``, 2711 → ``gas``, 2701 → ``coal``).
+    ``volume`` is ``value_usd`` and ``unit`` is ``"USD"`` (value shares, not physical volumes). Give rows
+    of one product level (``level=``) so that a product is not counted at two levels.
+    """
+    df = where(as_frame(trade), flow="export", level=level).filter(
+        pl.col("classification").str.starts_with("HS") & (pl.col("partner") != "WLD")
+    )
+    carrier = pl.lit(None, pl.Utf8)
+    # the chain is built shortest prefix first, so the longest (outermost) prefix is tested first
+    for prefix, name in sorted(carriers.items(), key=lambda kv: len(kv[0])):
+        carrier = pl.when(pl.col("product").str.starts_with(prefix)).then(pl.lit(name)).otherwise(carrier)
+    return (
+        df.with_columns(carrier=carrier)
+        .filter(pl.col("carrier").is_not_null())
+        .group_by(["year", pl.col("reporter").alias("exporter"), pl.col("partner").alias("importer"), "carrier"])
+        .agg(volume=pl.col("value_usd").sum())
+        .with_columns(unit=pl.lit("USD"))
+        .sort(["year", "exporter", "importer", "carrier"])
+    )
+
+
+def _flows(
+    flows: FrameLike,
+    *,
+    exporter: str | Iterable[str] | None = None,
+    year: int | Iterable[int] | None = None,
+    carrier: str | Iterable[str] | None = None,
+) -> pl.DataFrame:
+    df = where(as_frame(flows), exporter=exporter, year=year, carrier=carrier)
+    return df.group_by(_FLOW).agg(pl.col("volume").sum())
+
+
+def _route_countries(routes: FrameLike) -> pl.DataFrame:
+    """``[route_id, carrier, start_year, capacity, country]``: one row per country a route crosses."""
+    df = as_frame(routes)
+    return (
+        df.select(
+            "route_id", "carrier", "start_year", pl.col("capacity").cast(pl.Float64),
+            country=pl.col("countries").str.split(";"),
+        )
+        .explode("country")
+        .with_columns(pl.col("country").str.strip_chars())
+        .filter(pl.col("country") != "")
+    )
