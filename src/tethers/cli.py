@@ -263,6 +263,26 @@ def data_fetch(
         _console().print(f"{f}  →  tethers atlas add {source} {f}")
 
 
+# ---------------------------------------------------------------------------------------------- more commands
+
+# Command groups live in their own modules (cli_<area>.py) and register themselves on `app` when imported.
+COMMAND_MODULES = ("cli_measures", "cli_scenario", "cli_report", "cli_options")
+
+
+def _register_command_modules() -> None:
+    import importlib
+
+    for mod in COMMAND_MODULES:
+        try:
+            importlib.import_module(f"{__package__}.{mod}")
+        except ModuleNotFoundError as exc:  # an area not installed in this build
+            if exc.name != f"{__package__}.{mod}":
+                raise
+
+
+_register_command_modules()
+
+
 # ---------------------------------------------------------------------------------------------- entry
 
 

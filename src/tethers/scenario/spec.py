@@ -1,0 +1,195 @@
+"""The scenario file: who sanctions whom, with which measures, from when, and which third countries to study.
+
+Scenario files are **data only**: YAML is read with ``yaml.safe_load`` (no tags, no code), TOML with
+``tomllib``; the content is validated by pydantic and every problem is reported with its file and field
+path (``scenarios/x.yaml: measures[2].products[0]: 'ab' is not an HS code``).
+
+Example (YAML)::
+
+    name: EU/US/UK sanctions on Russia, 2022
+    coalition: [EU27, USA, GBR]
+    targets: [RUS]
+    start_year: 2022
+    third_countries: [KAZ]
+    measures:
+      - type: import_ban          # coalition stops importing these goods from the targets
+        products: ["27", "72"]    # HS chapters (2 digits), headings (4) or subheadings (6)
+        coverage: 0.9             # share of the coalition's imports of those goods covered
+      - type: export_ban          # coalition stops exporting these goods to the targets
+        products: ["84", "85", "88"]
+      - type: financial           # cut-off of the targets' banks (SWIFT, correspondent accounts)
+        intensity: 0.7
+      - type: route_closure       # transit routes no longer usable
+        routes: ["CPC"]           # route ids or names in the atlas's routes table
+        through: []               # or: every route crossing these countries
+      - type: price_cap
+        products: ["2709"]
+        cap_usd_per_unit: 60
+        unit: bbl
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from ..errors import TethersError
+
+_HS = re.compile(r"^\d{2}(\d{2}(\d{2})?)?$")
+
+# Groups a scenario may name instead of listing states; expanded by year through tethers.countries.
+GROUPS = ("EU27", "G7", "CASIA")
+
+
+class ScenarioSpecError(TethersError):
+    """A scenario file is malformed; the message names the file and the field."""
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _hs_list(v: list[str]) -> list[str]:
+    out = []
+    for code in v:
+        c = str(code).strip().replace(".", "")
+        if not _HS.match(c):
+            raise ValueError(f"{code!r} is not an HS code (2, 4 or 6 digits)")
+        out.append(c)
+    return out
+
+
+class ImportBan(_Model):
+    """The coalition stops importing ``products`` from the targets (share ``coverage`` of that trade)."""
+
+    type: Literal["import_ban"]
+    products: list[str] = Field(min_length=1)
+    coverage: float = Field(1.0, ge=0, le=1)
+    legal_basis: str | None = None
+
+    _check = field_validator("products")(classmethod(lambda cls, v: _hs_list(v)))
+
+
+class ExportBan(_Model):
+    """The coalition stops exporting ``products`` to the targets."""
+
+    type: Literal["export_ban"]
+    products: list[str] = Field(min_length=1)
+    coverage: float = Field(1.0, ge=0, le=1)
+    legal_basis: str | None = None
+
+    _check = field_validator("products")(classmethod(lambda cls, v: _hs_list(v)))
+
+
+class Financial(_Model):
+    """Financial cut-off of the targets (0 = none, 1 = complete: SWIFT disconnection, reserves frozen)."""
+
+    type: Literal["financial"]
+    intensity: float = Field(ge=0, le=1)
+    legal_basis: str | None = None
+
+
+class RouteClosure(_Model):
+    """Transit routes that can no longer be used: by id/name, or every route crossing ``through``."""
+
+    type: Literal["route_closure"]
+    routes: list[str] = Field(default_factory=list)
+    through: list[str] = Field(default_factory=list)
+    legal_basis: str | None = None
+
+
+class PriceCap(_Model):
+    """A price cap on the targets' exports of ``products`` (USD per ``unit``)."""
+
+    type: Literal["price_cap"]
+    products: list[str] = Field(min_length=1)
+    cap_usd_per_unit: float = Field(gt=0)
+    unit: str = "bbl"
+    legal_basis: str | None = None
+
+    _check = field_validator("products")(classmethod(lambda cls, v: _hs_list(v)))
+
+
+Measure = Annotated[ImportBan | ExportBan | Financial | RouteClosure | PriceCap, Field(discriminator="type")]
+
+
+class ScenarioSpec(_Model):
+    """A validated sanctions scenario (immutable)."""
+
+    name: str
+    description: str | None = None
+    coalition: list[str] = Field(min_length=1)
+    targets: list[str] = Field(min_length=1)
+    start_year: int = Field(ge=1946, le=2100)
+    measures: list[Measure] = Field(min_length=1)
+    third_countries: list[str] = Field(default_factory=list)
+    parameters: dict[str, float] = Field(default_factory=dict)
+    references: list[str] = Field(default_factory=list)
+
+    @field_validator("coalition", "targets", "third_countries")
+    @classmethod
+    def _countries(cls, v: list[str]) -> list[str]:
+        from ..countries import resolve
+
+        return [g if g in GROUPS else resolve(g) for g in v]
+
+    def measures_of(self, kind: str) -> list:
+        return [m for m in self.measures if m.type == kind]
+
+
+def _loc(loc: tuple) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif part in ("import_ban", "export_ban", "financial", "route_closure", "price_cap"):
+            continue  # the discriminated-union tag pydantic adds to the path
+        else:
+            out += ("." if out else "") + str(part)
+    return out or "(top level)"
+
+
+def parse_spec(data: object, *, origin: str = "<scenario>") -> ScenarioSpec:
+    """Validate already-parsed scenario data; errors name ``origin`` and the field path."""
+    if not isinstance(data, dict):
+        raise ScenarioSpecError(f"{origin}: a scenario is a mapping of fields, got {type(data).__name__}")
+    try:
+        return ScenarioSpec.model_validate(data)
+    except ValidationError as exc:
+        problems = "; ".join(f"{_loc(e['loc'])}: {e['msg']}" for e in exc.errors()[:5])
+        more = f" (+{exc.error_count() - 5} more)" if exc.error_count() > 5 else ""
+        raise ScenarioSpecError(f"{origin}: {problems}{more}") from None
+    except TethersError as exc:  # unknown country raised inside a validator
+        raise ScenarioSpecError(f"{origin}: {exc}") from None
+
+
+def load_spec(path: str | Path) -> ScenarioSpec:
+    """Read and validate a scenario file (``.yaml``/``.yml`` or ``.toml``)."""
+    import yaml
+
+    p = Path(path)
+    if not p.exists():
+        raise ScenarioSpecError(f"{p}: no such scenario file")
+    text = p.read_bytes()
+    if len(text) > 1_000_000:
+        raise ScenarioSpecError(f"{p}: scenario file larger than 1 MB")
+    try:
+        if p.suffix.lower() == ".toml":
+            data = tomllib.loads(text.decode("utf-8"))
+        elif p.suffix.lower() in (".yaml", ".yml"):
+            data = yaml.safe_load(text.decode("utf-8"))
+        else:
+            raise ScenarioSpecError(f"{p}: scenario files are .yaml, .yml or .toml")
+    except UnicodeDecodeError as exc:
+        raise ScenarioSpecError(f"{p}: not UTF-8 text (byte {exc.start})") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" line {mark.line + 1} column {mark.column + 1}" if mark else ""
+        raise ScenarioSpecError(f"{p}{where}: invalid YAML ({getattr(exc, 'problem', None) or exc})") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ScenarioSpecError(f"{p}: invalid TOML ({exc})") from None
+    return parse_spec(data, origin=str(p))
