@@ -52,6 +52,30 @@ def atlas_path(tmp_path_factory) -> Path:
     return path
 
 
+@pytest.fixture(scope="session")
+def small_atlas(tmp_path_factory):
+    """A small atlas (countries + Kazakhstan's BNS trade + hand-kept tables) and its per-table checksum.
+
+    Bad-input tests copy it per case and compare checksums of every table before and after a failed
+    ingest; the full atlas would make each checksum slow without testing anything more.
+    """
+    import json
+    from types import SimpleNamespace
+
+    from tethers.store import build_atlas, checksum, default_pack_dir
+
+    pack = default_pack_dir()
+    manifest = json.loads((pack / "MANIFEST.json").read_text())
+    keep = [e for e in manifest["entries"] if e["source"] in ("kz_bns", "handkept")]
+    sub = tmp_path_factory.mktemp("small_pack")
+    for e in keep:
+        (sub / e["file"]).parent.mkdir(parents=True, exist_ok=True)
+        (sub / e["file"]).symlink_to(pack / e["file"])
+    (sub / "MANIFEST.json").write_text(json.dumps({"format": 1, "entries": keep}))
+    path = build_atlas(tmp_path_factory.mktemp("small_atlas") / "atlas.duckdb", pack_dir=sub)
+    return SimpleNamespace(path=path, checksum=checksum(path))
+
+
 @pytest.fixture()
 def atlas(atlas_path):
     from tethers.store import Atlas

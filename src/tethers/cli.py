@@ -314,5 +314,7 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(2)
 
 
-if __name__ == "__main__":
-    main()
+if __name__ == "__main__":  # `python -m tethers.cli`: use the package module so command modules register on it
+    from tethers.cli import main as _main
+
+    _main()

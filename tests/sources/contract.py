@@ -172,13 +172,13 @@ class SourceContract:
         assert {p.table_name for p in loaded.provenance} == self.tables
         assert all(len(p.sha256) == 64 and p.licence for p in loaded.provenance)
 
-    def test_bad_input_is_rejected_and_atlas_unchanged(self, bad_case, sample_path, tmp_path, atlas_path):
+    def test_bad_input_is_rejected_and_atlas_unchanged(self, bad_case, sample_path, tmp_path, small_atlas):
         if bad_case is None:
             pytest.skip("no bad cases declared")
         broken = bad_case.mutate(sample_path, tmp_path)
         mine = tmp_path / "atlas.duckdb"
-        shutil.copyfile(atlas_path, mine)
-        before = checksum(mine)
+        shutil.copyfile(small_atlas.path, mine)
+        before = small_atlas.checksum
         with pytest.raises(bad_case.error, match=bad_case.match) as info:
             add_file(self.source_id, broken, mine)
         assert isinstance(info.value, TethersError)

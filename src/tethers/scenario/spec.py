@@ -135,7 +135,13 @@ class ScenarioSpec(_Model):
     def _countries(cls, v: list[str]) -> list[str]:
         from ..countries import resolve
 
-        return [g if g in GROUPS else resolve(g) for g in v]
+        out = []
+        for i, g in enumerate(v):
+            try:
+                out.append(g if g in GROUPS else resolve(g))
+            except TethersError as exc:  # a ValueError lets pydantic name the field and the item
+                raise ValueError(f"item {i}: {exc}") from None
+        return out
 
     def measures_of(self, kind: str) -> list:
         return [m for m in self.measures if m.type == kind]
