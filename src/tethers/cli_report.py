@@ -1,0 +1,104 @@
+"""`tethers report` (one self-contained HTML/PDF file) and `tethers serve` (the local dashboard)."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from .cli import _console, _emit_json, _open, _progress_bar, app, state
+from .errors import OptionError
+
+
+class ReportFormat(StrEnum):
+    html = "html"
+    pdf = "pdf"
+    json = "json"
+
+
+def _poles(text: str | None) -> tuple[str, ...]:
+    from .countries import POLE_ORDER
+
+    if not text:
+        return POLE_ORDER
+    allowed = [p for p in POLE_ORDER if p != "ROW"]
+    asked = [p.strip().upper() for p in text.split(",") if p.strip()]
+    bad = [p for p in asked if p not in allowed]
+    if bad or len(asked) < 2:
+        raise OptionError(f"--poles {text!r}: give at least two of {', '.join(allowed)} (comma-separated)"
+                          + (f"; unknown: {', '.join(bad)}" if bad else ""))
+    return (*dict.fromkeys(asked), "ROW")
+
+
+@app.command("report")
+def report_cmd(
+    country: Annotated[str, typer.Argument(help="ISO3, ISO2, UN number or name (KAZ, KZ, 398, Kazakhstan)")],
+    year: Annotated[int, typer.Option("--year", "-y", help="focal year (summary, critical products, routes)")] = 2021,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="file to write (default <ISO3>_<year>.<format>)")] = None,
+    fmt: Annotated[ReportFormat, typer.Option("--format", "-f", help="html (self-contained), pdf (via headless Chromium) or json (the numbers)")] = ReportFormat.html,
+    scenario: Annotated[Path | None, typer.Option("--scenario", "-s", help="scenario file (YAML/TOML) to simulate")] = None,
+    start: Annotated[int | None, typer.Option("--from", help="first year of the time series (default: the country's first UN roll call)")] = None,
+    end: Annotated[int | None, typer.Option("--to", help="last year of the time series (default: the last the atlas has)")] = None,
+    poles: Annotated[str | None, typer.Option(help="comma-separated poles (default RUS,CHN,EU27,USA,TUR,CASIA)")] = None,
+    draws: Annotated[int, typer.Option(min=0, max=10_000, help="Monte Carlo draws for --scenario")] = 100,
+    chromium: Annotated[str | None, typer.Option(help="Chromium executable for --format pdf (default: on PATH or $TETHERS_CHROMIUM)")] = None,
+) -> None:
+    """Write a country's dependency report: one HTML file that opens offline (or PDF, or the JSON behind it)."""
+    from .countries import resolve
+    from .report.html import write_report
+    from .report.views import collect
+
+    if start is not None and end is not None and start > end:
+        raise OptionError(f"--from {start} is after --to {end}")
+    pole_ids = _poles(poles)
+    iso3 = resolve(country)
+    out = output or Path(f"{iso3}_{year}.{fmt.value}")
+    with _progress_bar() as bar, _open() as atlas:
+        task = bar.add_task("report", total=10)
+
+        def progress(what: str, i: int, n: int) -> None:
+            bar.update(task, description=f"computing {what}", completed=i - 1, total=n + 2)
+
+        view = collect(iso3, atlas=atlas, year=year, start=start, end=end, poles=pole_ids, scenario=scenario,
+                       draws=draws, progress=progress)
+        bar.update(task, description=f"rendering {fmt.value}", completed=bar.tasks[task].total - 2)
+        meta = {k: v for k, v in atlas.meta().items() if k in ("built_at", "schema_version")}
+        path = write_report(view, out, fmt=fmt.value, meta=meta, chromium=chromium)
+        bar.update(task, completed=bar.tasks[task].total)
+    notes = sum(len(n) for n in view.notes.values())
+    _console().print(f"[bold]report written[/]: {path} ({path.stat().st_size / 1e6:.1f} MB, {fmt.value}) — "
+                     f"{view.name} {view.year}, time series {view.start}–{view.end}, {notes} note(s)")
+
+
+@app.command("serve")
+def serve_cmd(
+    host: Annotated[str, typer.Option(help="address to listen on (default loopback only)")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port (0 = any free port)")] = 8765,
+    scenarios: Annotated[Path | None, typer.Option(help="folder of scenario files (YAML/TOML) the page offers (default: the shipped scenarios/)")] = None,
+    json_log: Annotated[bool, typer.Option("--json", help="print the address as JSON and log nothing else")] = False,
+) -> None:
+    """Start the local dashboard: pick country, years, poles and scenario; the report's views update."""
+    from .dashboard.app import default_scenario_dir, make_server
+    from .store import default_path
+
+    atlas_path = state.atlas or default_path()
+    with _open():  # builds the atlas from the shipped pack if there is none yet; fails early otherwise
+        pass
+    server = make_server(host, port, atlas_path=atlas_path, scenario_dir=scenarios or default_scenario_dir(),
+                         quiet=json_log)
+    url = f"http://{server.url_host}:{server.server_port}/"
+    if json_log:
+        _emit_json({"url": url, "atlas": str(atlas_path)})
+    else:
+        c = _console()
+        c.print(f"[bold]tethers dashboard[/] on {url}  (atlas {atlas_path}, read-only) — Ctrl-C stops")
+        if not server.loopback:
+            c.print("[yellow]warning: listening on a non-loopback address; the dashboard has no authentication[/]")
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()

@@ -1,0 +1,138 @@
+"""`tethers report`: the file it writes, its formats, the scenario section, the PDF route and its errors."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import polars as pl
+import pytest
+
+from .conftest import SCENARIOS, embedded
+
+
+def run(capsys, atlas_path, *args: str) -> tuple[int, str, str]:
+    from tethers.cli import main
+
+    try:
+        main(["--atlas", str(atlas_path), *args])
+        code = 0
+    except SystemExit as exc:
+        code = int(exc.code or 0)
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def test_report_writes_one_self_contained_file(tmp_path, capsys, atlas_path):
+    out = tmp_path / "kaz.html"
+    code, stdout, _ = run(capsys, atlas_path, "report", "KAZ", "--year", "2021", "-o", str(out))
+    assert code == 0, stdout
+    assert "report written" in stdout and str(out.name) in stdout
+    html = out.read_text(encoding="utf-8")
+    assert len(list(tmp_path.iterdir())) == 1  # nothing beside it: no asset folder
+    assert "<script src=" not in html and "<link rel=\"stylesheet\"" not in html
+    data = embedded(html)
+    assert data["meta"]["country"] == "KAZ" and data["meta"]["year"] == 2021
+
+
+def test_report_default_name_and_any_spelling(tmp_path, capsys, atlas_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    code, _, _ = run(capsys, atlas_path, "report", "Kyrgyzstan", "--year", "2021")
+    assert code == 0
+    assert (tmp_path / "KGZ_2021.html").exists()
+
+
+def test_report_json_format_is_the_data(tmp_path, capsys, atlas_path):
+    out = tmp_path / "kaz.json"
+    code, _, _ = run(capsys, atlas_path, "report", "KAZ", "-f", "json", "-o", str(out), "--from", "2018", "--to", "2021")
+    assert code == 0
+    data = json.loads(out.read_text())
+    assert set(data) >= {"meta", "figures", "data", "captions", "notes"}
+    assert (data["meta"]["start"], data["meta"]["end"]) == (2018, 2021)
+    years = {r["year"] for r in data["data"]["pole_shares"]}
+    assert years == {2018, 2019, 2020, 2021}
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["report", "XYZ"], "unknown country 'XYZ'"),
+        (["report", "KAZ", "--poles", "RUS,MARS"], "unknown: MARS"),
+        (["report", "KAZ", "--poles", "RUS"], "at least two"),
+        (["report", "KAZ", "--from", "2020", "--to", "2010"], "--from 2020 is after --to 2010"),
+        (["report", "KAZ", "--scenario", "no/such/file.yaml"], "no such scenario file"),
+    ],
+)
+def test_report_bad_input_is_one_line(tmp_path, capsys, atlas_path, args, message):
+    code, _, err = run(capsys, atlas_path, *args, "-o", str(tmp_path / "x.html"))
+    assert code == 1
+    assert message in err and "Traceback" not in err
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_scenario_section_is_the_simulator_result(views, atlas, tmp_path):
+    engine = pytest.importorskip("tethers.scenario.engine")
+    from tethers.report.html import render_report
+    from tethers.report.views import SCENARIO_SEED, collect
+    from tethers.scenario.spec import load_spec
+
+    spec_file = SCENARIOS / "kaz-cpc-closure.yaml"
+    view = collect("KAZ", atlas=atlas, year=2021, scenario=spec_file, draws=20, start=2018, end=2021)
+    assert view.scenario == "Closure of the CPC pipeline (hypothetical)"
+    got = view.frames["scenario"]
+    want = engine.simulate(load_spec(spec_file), country="KAZ", base_year=2021, atlas=atlas, draws=20,
+                           seed=SCENARIO_SEED).tidy().filter(pl.col("metric") != "note")
+    assert got.equals(want)
+    stranded = got.filter((pl.col("metric") == "stranded_volume") & (pl.col("detail") == "oil"))["value"][0]
+    assert stranded > 0  # closing CPC strands Kazakh oil
+    html = render_report(view)
+    fig = embedded(html)["figures"]["scenario"]
+    assert any(t["meta"]["unit"] == "USD" for t in fig["data"])
+    assert "Applied to 2021 data, 20 Monte Carlo draws" in html
+
+
+def test_scenario_without_simulator_says_not_available(atlas, monkeypatch):
+    from tethers.report.views import collect
+
+    monkeypatch.setitem(sys.modules, "tethers.scenario.engine", None)  # import now raises ImportError
+    view = collect("KAZ", atlas=atlas, year=2021, scenario=SCENARIOS / "kaz-cpc-closure.yaml", start=2020, end=2021)
+    assert view.frames["scenario"].height == 0
+    assert any("not available in this build" in n for n in view.notes["scenario"])
+
+
+def test_balance_and_critical_fall_back_to_the_measures(atlas, monkeypatch):
+    """Without the dependence/balance orchestrators the sections still compute, with a visible note."""
+    from tethers.report.views import collect
+
+    monkeypatch.setitem(sys.modules, "tethers.balance_over_time", None)
+    monkeypatch.setitem(sys.modules, "tethers.dependence", None)
+    view = collect("KAZ", atlas=atlas, year=2021, start=2018, end=2021)
+    assert set(view.frames["balance"]["dimension"].to_list()) >= {"imports", "exports"}
+    assert any("not available in this build" in n for n in view.notes["balance"])
+    assert view.frames["critical"].height == 1  # WTO MTN 12, the one product group with suppliers
+    assert any("not available in this build" in n for n in view.notes["critical"])
+
+
+def test_pdf_without_chromium_names_the_route(views, tmp_path, monkeypatch):
+    import shutil
+
+    from tethers.report import html as rh
+
+    monkeypatch.delenv("TETHERS_CHROMIUM", raising=False)
+    monkeypatch.setattr(shutil, "which", lambda name: None)
+    with pytest.raises(rh.ReportError, match=r"--print-to-pdf.*apt-get install chromium.*--format html"):
+        rh.write_report(views("KGZ"), tmp_path / "kgz.pdf", fmt="pdf")
+    assert not (tmp_path / "kgz.pdf").exists()
+
+
+@pytest.mark.browser
+def test_pdf_through_headless_chromium(tmp_path, capsys, atlas_path):
+    from .conftest import _need_browser
+
+    _need_browser()
+    out = tmp_path / "kaz.pdf"
+    code, stdout, err = run(capsys, atlas_path, "report", "KAZ", "--year", "2021", "-f", "pdf", "-o", str(out))
+    assert code == 0, err
+    pdf = out.read_bytes()
+    assert pdf.startswith(b"%PDF-") and len(pdf) > 50_000
+    assert pdf.count(b"/Type /Page") + pdf.count(b"/Type/Page") >= 4  # pages (the /Pages node is counted too)
