@@ -63,26 +63,30 @@ def _hs_list(v: list[str]) -> list[str]:
     return out
 
 
-class ImportBan(_Model):
+class _ProductMeasure(_Model):
+    """A measure on a list of HS products (chapters, headings or subheadings)."""
+
+    products: list[str] = Field(min_length=1)
+    legal_basis: str | None = None
+
+    @field_validator("products")
+    @classmethod
+    def _products(cls, v: list[str]) -> list[str]:
+        return _hs_list(v)
+
+
+class ImportBan(_ProductMeasure):
     """The coalition stops importing ``products`` from the targets (share ``coverage`` of that trade)."""
 
     type: Literal["import_ban"]
-    products: list[str] = Field(min_length=1)
     coverage: float = Field(1.0, ge=0, le=1)
-    legal_basis: str | None = None
-
-    _check = field_validator("products")(classmethod(lambda cls, v: _hs_list(v)))
 
 
-class ExportBan(_Model):
-    """The coalition stops exporting ``products`` to the targets."""
+class ExportBan(_ProductMeasure):
+    """The coalition stops exporting ``products`` to the targets (share ``coverage`` of that trade)."""
 
     type: Literal["export_ban"]
-    products: list[str] = Field(min_length=1)
     coverage: float = Field(1.0, ge=0, le=1)
-    legal_basis: str | None = None
-
-    _check = field_validator("products")(classmethod(lambda cls, v: _hs_list(v)))
 
 
 class Financial(_Model):
@@ -102,16 +106,12 @@ class RouteClosure(_Model):
     legal_basis: str | None = None
 
 
-class PriceCap(_Model):
+class PriceCap(_ProductMeasure):
     """A price cap on the targets' exports of ``products`` (USD per ``unit``)."""
 
     type: Literal["price_cap"]
-    products: list[str] = Field(min_length=1)
     cap_usd_per_unit: float = Field(gt=0)
     unit: str = "bbl"
-    legal_basis: str | None = None
-
-    _check = field_validator("products")(classmethod(lambda cls, v: _hs_list(v)))
 
 
 Measure = Annotated[ImportBan | ExportBan | Financial | RouteClosure | PriceCap, Field(discriminator="type")]
@@ -168,9 +168,14 @@ def parse_spec(data: object, *, origin: str = "<scenario>") -> ScenarioSpec:
     except ValidationError as exc:
         problems = "; ".join(f"{_loc(e['loc'])}: {e['msg']}" for e in exc.errors()[:5])
         more = f" (+{exc.error_count() - 5} more)" if exc.error_count() > 5 else ""
-        raise ScenarioSpecError(f"{origin}: {problems}{more}") from None
+        raise ScenarioSpecError(_one_line(f"{origin}: {problems}{more}")) from None
     except TethersError as exc:  # unknown country raised inside a validator
-        raise ScenarioSpecError(f"{origin}: {exc}") from None
+        raise ScenarioSpecError(_one_line(f"{origin}: {exc}")) from None
+
+
+def _one_line(msg: str) -> str:
+    """Keys and values from the file may hold line breaks; error messages are one line."""
+    return msg.replace("\r", "\\r").replace("\n", "\\n")
 
 
 def load_spec(path: str | Path) -> ScenarioSpec:
@@ -195,7 +200,12 @@ def load_spec(path: str | Path) -> ScenarioSpec:
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" line {mark.line + 1} column {mark.column + 1}" if mark else ""
-        raise ScenarioSpecError(f"{p}{where}: invalid YAML ({getattr(exc, 'problem', None) or exc})") from None
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise ScenarioSpecError(_one_line(f"{p}{where}: invalid YAML ({problem})")) from None
     except tomllib.TOMLDecodeError as exc:
-        raise ScenarioSpecError(f"{p}: invalid TOML ({exc})") from None
+        raise ScenarioSpecError(_one_line(f"{p}: invalid TOML ({exc})")) from None
+    except RecursionError:  # nesting deeper than the parsers' recursion allows
+        raise ScenarioSpecError(f"{p}: nested too deeply to be a scenario") from None
+    except ValueError as exc:  # e.g. an integer of more than 4300 digits
+        raise ScenarioSpecError(_one_line(f"{p}: unreadable value ({str(exc).splitlines()[0][:120]})")) from None
     return parse_spec(data, origin=str(p))
