@@ -36,7 +36,7 @@ from .channels import CHANNELS
 from .channels.base import EFFECT_COLUMNS, Channel, Context, Param
 from .spec import ScenarioSpec
 
-__all__ = ["build_context", "simulate", "backtest", "SpilloverResult", "Backtest", "expand_group", "load_channels"]
+__all__ = ["build_context", "simulate", "simulate_context", "backtest", "SpilloverResult", "Backtest", "expand_group", "load_channels"]
 
 # G7 members (the six of Rambouillet 1975 plus Canada from 1976); the EU takes part but is not a member.
 G7 = ("CAN", "DEU", "FRA", "GBR", "ITA", "JPN", "USA")
@@ -395,6 +395,22 @@ def simulate(
             atlas.close()
     if extra:
         ctx = Context(**{**{f: getattr(ctx, f) for f in ctx.__dataclass_fields__}, "extra": {**ctx.extra, **extra}})
+    return simulate_context(spec, ctx, draws=draws, seed=seed, workers=workers, scheduler=scheduler,
+                            channels=channels, progress=progress)
+
+
+def simulate_context(
+    spec: ScenarioSpec,
+    ctx: Context,
+    *,
+    draws: int = 1,
+    seed: int | None = None,
+    workers: int | None = None,
+    scheduler: str | None = None,
+    channels: Sequence[str] | None = None,
+    progress: ProgressFn | None = None,
+) -> SpilloverResult:
+    """Run the channels on an already-built (possibly counterfactual) :class:`Context`; see :func:`simulate`."""
     chans, notes = load_channels(channels)
     if not chans:
         raise OptionError("no channel could be loaded: " + "; ".join(notes))
@@ -416,7 +432,6 @@ def simulate(
         summary=_summarise(sample), parameters=_parameter_table(chans, fixed), channels=names,
         notes=tuple(dict.fromkeys(notes)), seed=entropy, n_draws=draws,
     )
-
 
 
 # ---------------------------------------------------------------------------------------------- backtest
