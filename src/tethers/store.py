@@ -67,6 +67,9 @@ def _writer_lock(path: Path) -> Iterator[None]:
             fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             raise AtlasBusyError(f"{path}: the atlas is being rebuilt or updated by another process; try again") from None
+        # Holding the lock, no other writer is running: temp files left by a killed writer are garbage.
+        for stale in path.parent.glob(f".{path.name}.*.tmp"):
+            stale.unlink(missing_ok=True)
         yield
 
 

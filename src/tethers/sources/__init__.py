@@ -16,6 +16,7 @@ Network access lives only in :mod:`tethers.sources._fetch`.
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import importlib
 import pkgutil
@@ -134,7 +135,10 @@ class Source:
         p = Path(path)
         if not p.exists():
             raise self.fail(p, "file not found")
-        frames = self.parse(p)
+        try:
+            frames = self.parse(p)
+        except csv.Error as exc:  # e.g. a lone carriage return inside a header (fuzzing found it)
+            raise self.fail(p, f"malformed CSV ({str(exc).splitlines()[0]})") from None
         digest = sha256_of(p)
         tables: dict[str, pa.Table] = {}
         prov: list[Provenance] = []

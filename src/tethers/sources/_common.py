@@ -203,6 +203,9 @@ def to_number(
     row, val = _first_bad(tmp, pl.col("__num").is_null() & (s.fill_null("") != ""), col)
     if row is not None:
         raise SourceFormatError(source, str(path), f"{val!r} is not a number", row=row, column=label or col)
+    row, val = _first_bad(tmp, pl.col("__num").is_not_null() & ~pl.col("__num").is_finite(), col)
+    if row is not None:  # 'NaN', 'inf', '1e999' parse as floats; they are never data
+        raise SourceFormatError(source, str(path), f"{val!r} is not a finite number", row=row, column=label or col)
     out = pl.col("__num") * scale if scale != 1.0 else pl.col("__num")
     if dtype != pl.Float64:
         frac = tmp.filter(pl.col("__num").is_not_null() & (pl.col("__num") != pl.col("__num").round(0)))
@@ -359,6 +362,12 @@ def validate(  # noqa: C901 - one flat pass of checks, clearer than splitting
             bad = frame.filter(pl.col(c.name).is_null()).head(1)
             if bad.height:
                 raise SourceFormatError(source, file, "missing value", row=bad[ROW][0], column=label(c.name))
+        if c.type == "DOUBLE":  # 'NaN', 'inf', '1e999' parse as floats; they are never data
+            bad = frame.filter(~pl.col(c.name).is_finite()).head(1)
+            if bad.height:
+                raise SourceFormatError(
+                    source, file, f"{bad[c.name][0]!r} is not a finite number", row=bad[ROW][0], column=label(c.name)
+                )
         if c.check:
             mask, why = _check_expr(c.check, c.name)
             bad = frame.filter(mask.fill_null(False)).head(1)

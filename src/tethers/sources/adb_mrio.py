@@ -127,7 +127,7 @@ class AdbMrio(Source):
                 pl.col(ROW).cast(pl.Int64))
         head = header_line(path).split(",") if path.stat().st_size else []
         kind = self._kind(head)
-        required = ["t", "s", "i", *(SUMMARY if kind == "summary" else GVC)] if kind else ["t", "s", "i"]
+        required = ["t", "s", "i", *(SUMMARY if kind == "summary" else [*GVC, "va"])] if kind else ["t", "s", "i"]
         return read_csv_strings(path, source=self.id, required=required)
 
     def _common(self, df: pl.DataFrame, path: Path) -> pl.DataFrame:

@@ -142,6 +142,8 @@ class Market(Source):
             text = "\n".join(lines) + "\n"
         records = list(csv.reader(io.StringIO(text)))
         header = [h.strip() for h in records[0]]  # starts "Date","Price" (checked by _layout)
+        if "Date" not in header or "Price" not in header:  # e.g. a plain column appended to a nested export
+            raise self.fail(path, f"unknown header {header[:8]}: expected Investing.com (\"Date\",\"Price\",…)", row=1)
         rows = []
         for i, rec in enumerate(records[1:], start=2):
             if not any(rec):

@@ -1,0 +1,1 @@
+"""Reliability and security guarantees (issue 7): bad input, crash safety, concurrency, properties, fuzzing."""

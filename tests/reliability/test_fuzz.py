@@ -1,0 +1,202 @@
+"""Bounded fuzzing (hypothesis) of the loaders and the scenario parser.
+
+Every input must either load or raise a ``TethersError`` subclass whose message is one line — never
+another exception type, never a hang (each example has a hypothesis ``deadline``; the module runs in well
+under 60 s). Example counts are in ``FUZZ_EXAMPLES`` and docs/reliability.md.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from tests.sources.contract import SAMPLES
+from tethers.errors import TethersError
+from tethers.scenario.spec import load_spec
+from tethers.sources import get_source
+
+from ._contracts import contract_classes
+
+FORMATS = sorted({(c.source_id, c.sample) for c in contract_classes()})
+IDS = [f"{s}:{Path(p).name}" for s, p in FORMATS]
+LOADER_EXAMPLES = 12     # per format and strategy
+SCENARIO_EXAMPLES = 150  # per scenario strategy
+FUZZ = settings(max_examples=LOADER_EXAMPLES, deadline=dt.timedelta(seconds=10), derandomize=True,
+                suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+FUZZ_SCENARIO = settings(max_examples=SCENARIO_EXAMPLES, deadline=dt.timedelta(seconds=5), derandomize=True,
+                         suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+
+
+def _check_load(source_id: str, path: Path) -> None:
+    try:
+        get_source(source_id).read(path)
+    except TethersError as exc:
+        msg = str(exc)
+        assert msg and "\n" not in msg, f"not one line: {msg!r}"
+
+
+def _folder(sample: Path, tmp: Path) -> Path:
+    """A scratch folder with the sample's siblings (some formats read companion files)."""
+    folder = tmp / "fuzz"
+    if not folder.exists():
+        shutil.copytree(sample.parent, folder)
+    return folder
+
+
+# ---- loaders --------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("source_id", "sample"), FORMATS, ids=IDS)
+@FUZZ
+@given(data=st.binary(max_size=4096))
+def test_random_bytes_load_or_raise_one_line(source_id, sample, tmp_path, data):
+    path = _folder(SAMPLES / sample, tmp_path) / Path(sample).name  # the publisher's file name
+    path.write_bytes(data)
+    _check_load(source_id, path)
+
+
+mutation = st.one_of(
+    st.tuples(st.just("flip"), st.integers(0, 10**6), st.integers(0, 255)),
+    st.tuples(st.just("delete"), st.integers(0, 10**6), st.integers(1, 64)),
+    st.tuples(st.just("insert"), st.integers(0, 10**6), st.binary(min_size=1, max_size=32)),
+    st.tuples(st.just("truncate"), st.integers(0, 10**6), st.just(0)),
+    st.tuples(st.just("dup_line"), st.integers(0, 10**6), st.just(0)),
+    st.tuples(st.just("swap_lines"), st.integers(0, 10**6), st.integers(0, 10**6)),
+    st.tuples(st.just("token"), st.integers(0, 10**6),
+              st.sampled_from([b"", b",", b";", b"\t", b'"', b"\r\n", b"\x00", b"-1", b"NaN", b"inf", b"1e999",
+                               b"9" * 40, b"\xef\xbb\xbf", b"\xff\xfe", "Ж".encode(), b"<", b"</x>", b"&amp;"])),
+)
+
+
+def _mutate(raw: bytes, ops) -> bytes:
+    b = bytearray(raw)
+    for op, pos, arg in ops:
+        i = pos % (len(b) + 1)
+        if op == "flip" and b:
+            b[i % len(b)] = arg
+        elif op == "delete":
+            del b[i:i + arg]
+        elif op == "insert" or op == "token":
+            b[i:i] = arg
+        elif op == "truncate":
+            del b[i:]
+        elif op in ("dup_line", "swap_lines"):
+            lines = bytes(b).split(b"\n")
+            j = pos % len(lines)
+            if op == "dup_line":
+                lines.insert(j, lines[j])
+            else:
+                k = arg % len(lines)
+                lines[j], lines[k] = lines[k], lines[j]
+            b = bytearray(b"\n".join(lines))
+    return bytes(b)
+
+
+@pytest.mark.parametrize(("source_id", "sample"), FORMATS, ids=IDS)
+@FUZZ
+@given(ops=st.lists(mutation, min_size=1, max_size=4))
+def test_mutated_real_samples_load_or_raise_one_line(source_id, sample, tmp_path, ops):
+    src = SAMPLES / sample
+    path = _folder(src, tmp_path) / src.name
+    path.write_bytes(_mutate(src.read_bytes(), ops))
+    _check_load(source_id, path)
+
+
+# ---- scenario parser ------------------------------------------------------------------------------
+
+KEYS = ["name", "description", "coalition", "targets", "start_year", "measures", "third_countries", "parameters",
+        "references", "type", "products", "coverage", "intensity", "routes", "through", "cap_usd_per_unit", "unit"]
+scalars = st.one_of(st.none(), st.booleans(), st.integers(-10**30, 10**30), st.floats(allow_nan=True),
+                    st.text(max_size=20), st.sampled_from(["RUS", "KAZ", "EU27", "import_ban", "financial", "27",
+                                                           "2709", "route_closure", "CPC"]))
+values = st.recursive(
+    scalars,
+    lambda kids: st.one_of(st.lists(kids, max_size=5),
+                           st.dictionaries(st.one_of(st.sampled_from(KEYS), st.text(max_size=8)), kids, max_size=6)),
+    max_leaves=30,
+)
+documents = st.dictionaries(st.sampled_from(KEYS), values, max_size=9)
+
+
+def _check_spec(path: Path) -> None:
+    try:
+        load_spec(path)
+    except TethersError as exc:
+        msg = str(exc)
+        assert msg and "\n" not in msg, f"not one line: {msg!r}"
+
+
+@FUZZ_SCENARIO
+@given(doc=st.one_of(documents, values))
+def test_random_yaml_structures(tmp_path, doc):
+    p = tmp_path / "s.yaml"
+    p.write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
+    _check_spec(p)
+
+
+def _toml_value(v) -> str:
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, int | float):
+        return repr(v).replace("inf", "inf").replace("nan", "nan")
+    if isinstance(v, str):
+        return '"' + v.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
+    if isinstance(v, list):
+        return "[" + ", ".join(_toml_value(x) for x in v if x is not None) + "]"
+    if isinstance(v, dict):
+        return "{" + ", ".join(f"{_toml_value(str(k))} = {_toml_value(x)}" for k, x in v.items() if x is not None) + "}"
+    return '""'
+
+
+@FUZZ_SCENARIO
+@given(doc=documents)
+def test_random_toml_structures(tmp_path, doc):
+    p = tmp_path / "s.toml"
+    p.write_text("\n".join(f"{k} = {_toml_value(v)}" for k, v in doc.items() if v is not None) + "\n", encoding="utf-8")
+    _check_spec(p)
+
+
+@FUZZ_SCENARIO
+@given(data=st.one_of(st.binary(max_size=2048), st.text(max_size=2048).map(lambda t: t.encode("utf-8"))),
+       suffix=st.sampled_from([".yaml", ".toml"]))
+def test_random_text_as_scenario(tmp_path, data, suffix):
+    p = tmp_path / f"s{suffix}"
+    p.write_bytes(data)
+    _check_spec(p)
+
+
+HOSTILE = {
+    "deep_yaml_list": "name: " + "[" * 50_000 + "]" * 50_000,
+    "deep_yaml_map": "a: " + "{b: " * 20_000 + "1" + "}" * 20_000,
+    "deep_toml_array.toml": "a = " + "[" * 50_000 + "]" * 50_000,
+    "deep_toml_table.toml": "a = " + "{b = " * 20_000 + "1" + "}" * 20_000,
+    "huge_int": "name: x\ncoalition: [USA]\ntargets: [RUS]\nstart_year: " + "9" * 5000 + "\n",
+    "huge_int.toml": 'name = "x"\nstart_year = ' + "9" * 5000 + "\n",
+    "huge_float": "name: x\ncoalition: [USA]\ntargets: [RUS]\nstart_year: 2022\n"
+                  "measures: [{type: financial, intensity: 1e999}]\n",
+    "billion_laughs": "a: &a [lol,lol,lol,lol,lol,lol,lol,lol,lol]\n"
+                      + "".join(f"{c}: &{c} [{', '.join([f'*{p}'] * 9)}]\n" for p, c in zip("abcdefgh", "bcdefghi", strict=True))
+                      + "name: *i\ncoalition: *i\ntargets: *i\nreferences: *i\nparameters: {x: *i}\nstart_year: 2022\n"
+                        "measures: *i\n",
+    "newline_in_key": 'name: x\ncoalition: [USA]\ntargets: [RUS]\nstart_year: 2022\n'
+                      'measures: [{type: financial, intensity: 0.5}]\nparameters: {"a\\nb": "x"}\n',
+    "control_char": 'name: "\x07"\n',
+    "nul_byte": "name: a\x00b\n",
+    "not_utf8": "name: \udcff\n",
+    "big_file": "name: " + "x" * 1_100_000 + "\n",
+}
+
+
+@pytest.mark.parametrize("case", sorted(HOSTILE))
+def test_hostile_scenarios_raise_one_line(tmp_path, case):
+    p = tmp_path / (case if case.endswith(".toml") else case + ".yaml")
+    p.write_bytes(HOSTILE[case].encode("utf-8", errors="surrogateescape"))
+    with pytest.raises(TethersError) as info:
+        load_spec(p)
+    assert "\n" not in str(info.value) and str(p) in str(info.value)
