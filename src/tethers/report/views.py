@@ -18,7 +18,7 @@ scenario section says the simulator is not available.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import polars as pl
@@ -30,6 +30,10 @@ from ..store import Atlas
 ProgressFn = Callable[[str, int, int], None]
 
 SECTIONS: tuple[str, ...] = ("summary", "pole_shares", "balance", "routes", "critical", "alignment", "fx", "scenario")
+# The strategic-options section: only in a view collected with ``options=`` (not one of SECTIONS, so a report
+# without an options file, and the dashboard, are unchanged).
+OPTIONS_SECTION = "options"
+OPTIONS_DRAWS = 20  # Monte Carlo draws of the spillover per option set (as `tethers options`)
 
 # ISO 4217 code of each country's currency, for the FX section (the currencies the atlas can hold).
 CURRENCY: dict[str, str] = {
@@ -51,6 +55,8 @@ class Caption:
     title: str
     definition: str
     sources: tuple[str, ...] = ()
+    method: str = ""  # how the numbers are computed, where that is more than the definition (options section)
+    limits: str = ""  # what the numbers do not capture (options section)
 
 
 @dataclass(frozen=True)
@@ -170,6 +176,8 @@ class _Build:
     extra: dict[str, str] = field(default_factory=dict)  # section → text appended to the definition
     scenario_name: str | None = None
     draws: int = 100
+    options: dict | None = None  # the strategic-options request (see collect), None = no options section
+    options_caption: Caption | None = None
 
 
 def collect(
@@ -183,18 +191,38 @@ def collect(
     scenario: str | Path | None = None,
     draws: int = 100,
     progress: ProgressFn | None = None,
+    options=None,
+    budget: float | None = None,
+    objective: str = "balance",
+    options_scenario=None,
+    options_points: int = 9,
 ) -> ReportView:
     """Compute every section for ``country`` (any spelling); time series span ``start``–``end``.
 
     ``start`` defaults to the country's first UN roll-call vote (else 1992), ``end`` to the last year the
     atlas has. ``scenario`` is a scenario file (YAML/TOML) run through the simulator with ``draws`` Monte
     Carlo draws.
+
+    ``options`` (an options file or a loaded :class:`~tethers.options.spec.OptionSet`) adds the section
+    ``options``: every option evaluated alone and the best mix within ``budget`` USD with the frontier of
+    ``objective`` (``balance`` or ``spillover``) against cost (:func:`tethers.options.optimise.optimise`,
+    ``options_points`` + 1 budgets plus ``budget``). The spillover needs a scenario: ``options_scenario``
+    (a file or a loaded spec), else ``scenario``.
     """
     iso3 = countries.resolve(country)
     lo, hi = default_span(atlas, iso3)
     b = _Build(atlas, iso3, year, start if start is not None else lo, end if end is not None else hi,
                tuple(p for p in dict.fromkeys(poles) if p != "ROW"), scenario, draws=draws)
     steps = STEPS
+    if options is not None:
+        b.options = _options_request(options, budget, objective, options_scenario if options_scenario is not None
+                                     else scenario, options_points)
+        b.notes[OPTIONS_SECTION] = []
+        steps = (*STEPS[:-1], ("strategic options", _step_options), STEPS[-1])
+    elif budget is not None or options_scenario is not None or objective != "balance":
+        from ..errors import OptionError
+
+        raise OptionError("a budget, objective or options scenario needs an options file (--options FILE)")
     for i, (label, fn) in enumerate(steps, start=1):
         if progress:
             progress(label, i, len(steps))
@@ -209,6 +237,8 @@ def collect(
         )
         for s in SECTIONS
     }
+    if b.options_caption is not None:
+        captions[OPTIONS_SECTION] = b.options_caption
     return ReportView(
         country=iso3, name=name, year=year, start=b.lo, end=b.hi,
         poles=b.poles, frames=b.frames, captions=captions, notes=b.notes, scenario=b.scenario_name,
@@ -280,6 +310,14 @@ def _step_summary(b: _Build) -> None:
     summary, position, src = _summary(b.atlas, b.iso3, b.year, b.poles, b.frames, b.notes["summary"],
                                       skip_trade_notes=bool(b.notes["pole_shares"]))
     b.frames["summary"], b.frames["position"], b.prov["summary"] = summary, position, src
+
+
+def _step_options(b: _Build) -> None:
+    frames, caption, prov, notes = _options(b.atlas, b.iso3, b.year, **b.options)  # type: ignore[arg-type]
+    b.frames.update(frames)
+    b.notes[OPTIONS_SECTION].extend(notes)
+    b.prov[OPTIONS_SECTION] = prov
+    b.options_caption = replace(caption, sources=(*caption.sources, *_source_lines(prov)))
 
 
 STEPS: tuple[tuple[str, Callable[[_Build], None]], ...] = (
@@ -660,3 +698,126 @@ def _cite(atlas: Atlas, section: str, sources: pl.DataFrame) -> pl.DataFrame:
                                     pl.col("citation").fill_null("")).unique(["table", "source", "file"])
     return sources.join(cit, on=["table", "source", "file"], how="left").select(
         pl.lit(section).alias("section"), "source", pl.col("citation").fill_null(""), "licence", "file")
+
+
+# --------------------------------------------------------------------------------------------- strategic options
+
+
+OPTIONS_METHOD = (
+    "Each point is the best mix of options within one budget: a mixed-integer linear program solved by HiGHS "
+    "(scipy.optimize.milp) on a pairwise model of the objective (g_i = the effect of option i alone; h_ij = the "
+    "interaction of each pair of all-or-nothing options); the budget constraint is exact, costs being linear in "
+    "the level of an option. Approximations: a divisible option enters through its secant slope (the balance "
+    "index is quadratic in the shares, so half an option is not half its effect) and interactions of three or "
+    "more options are ignored. The mix chosen at every budget is therefore re-evaluated exactly on the "
+    "counterfactual tables: the chart plots these exact values (the model's prediction is in the hover). Ties "
+    "go to the cheaper mix. Costs are central values; their ranges are in the table. "
+    "tethers.options.optimise.optimise; docs/options.md."
+)
+OPTIONS_LIMITS = (
+    "A static counterfactual on the base-year tables: no general equilibrium, no price response, no time to "
+    "build, no reaction of partners. The political, security and market-access costs of leaving an "
+    "organisation are not modelled (cost 0). Costs marked 'assumption' are stated ranges, not sourced figures. "
+    "A supplier shift assumes the other suppliers can deliver; neighbour trade displaces nothing. Route "
+    "options change only the spillover, never the balance index, and a capacity added to the nearest edge of "
+    "the transit topology is an approximation (see the options file). The institutions dimension counts "
+    "organisations shared with each pole, so leaving a Russia-led organisation raises the balance "
+    "mechanically: a property of the index, not a recommendation."
+)
+OBJECTIVE_LABELS = {"balance": "composite balance B_c (0–1, higher is better)",
+                    "spillover": "spillover S (USD, lower is better)"}
+
+
+def _options_request(options, budget, objective, scenario, points) -> dict:
+    """Validate an options request before anything is computed (one-line errors)."""
+    from ..errors import OptionError
+    from ..options.spec import OptionSet, load_options
+
+    opts = options if isinstance(options, OptionSet) else load_options(options)
+    origin = "options file" if isinstance(options, OptionSet) else f"options file {Path(options).name}"
+    if budget is None:
+        raise OptionError("the options section needs a budget in USD (--budget, e.g. 5e8)")
+    if not budget >= 0:
+        raise OptionError(f"--budget must be ≥ 0 USD, got {budget}")
+    if objective not in OBJECTIVE_LABELS:
+        raise OptionError(f"--objective {objective!r} is not allowed; choose one of: balance, spillover")
+    spec = None
+    if scenario is not None:
+        from ..scenario.spec import load_spec
+
+        spec = load_spec(scenario) if isinstance(scenario, str | Path) else scenario
+    if objective == "spillover" and spec is None:
+        raise OptionError("--objective spillover needs a scenario (--options-scenario FILE or --scenario FILE)")
+    return {"options": opts, "origin": origin, "budget": float(budget), "objective": objective, "spec": spec,
+            "points": int(points)}
+
+
+def _options(atlas, iso3, year, *, options, origin, budget, objective, spec, points):
+    """``(frames, caption, provenance, notes)`` of the strategic-options section.
+
+    Frames: ``options`` [option, label, type, divisible, cost_usd, cost_low, cost_high, cost_basis, cost_source,
+    cost_note, delta_composite, delta_spillover, level] (each option alone at level 1; ``level`` its level in
+    the chosen mix, 0 if not chosen); ``options_frontier`` [budget_usd, cost_usd, options, value, delta,
+    predicted, chosen, objective] (:func:`tethers.options.options_section` of the optimum, plus the model's
+    prediction and the row of the chosen budget); ``options_plan`` one row [objective, base, budget_usd,
+    cost_usd, options, predicted, exact, delta].
+    """
+    from ..options import options_section
+    from ..options.evaluate import build_evaluator, evaluate_options
+    from ..options.optimise import optimise
+
+    notes: list[str] = []
+    if options.country != iso3:
+        notes.append(f"The {origin} is written for {options.country}; it is evaluated here on {iso3}.")
+    if options.base_year != year:
+        notes.append(f"The options are evaluated on {options.base_year} data (the {origin}'s base year), "
+                     f"not on {year}.")
+    ev = build_evaluator(options, atlas=atlas, country=iso3, scenario=spec, draws=OPTIONS_DRAWS, seed=SCENARIO_SEED)
+    opt = optimise(ev, budget=budget, objective=objective, points=points)
+    sec = options_section(opt)
+    each = evaluate_options(ev, combos="none", scenario=spec.name if spec is not None else None)
+    level = pl.DataFrame({"option": list(opt.plan.levels), "level": list(opt.plan.levels.values())},
+                         schema={"option": pl.Utf8, "level": pl.Float64})
+    table = (each.options.join(each.sets.select(pl.col("set").alias("option"), "delta_composite", "delta_spillover"),
+                               on="option", how="left")
+             .join(level, on="option", how="left").with_columns(pl.col("level").fill_null(0.0)))
+    front = sec["frontier"].with_columns(predicted=opt.frontier["predicted"],
+                                         chosen=pl.col("budget_usd") == opt.plan.budget,
+                                         objective=pl.lit(objective))
+    p = opt.plan
+    plan = pl.DataFrame([{"objective": objective, "base": opt.base, "budget_usd": p.budget, "cost_usd": p.cost_usd,
+                          "options": p.name, "predicted": p.predicted, "exact": p.exact, "delta": p.exact - opt.base}])
+    notes.extend(dict.fromkeys([*sec["notes"], *each.notes]))
+    if spec is None:
+        notes.append("No scenario for the spillover (tethers report … --options-scenario FILE, or --scenario FILE): "
+                     "the table shows the change in the balance index only.")
+    base_year = ev.tables.year
+    if objective == "balance":
+        definition = (
+            f"The composite balance index B_c of {iso3} in {base_year} (0–1; 1 = dependence spread evenly over "
+            "the poles), as tethers balance: the weighted mean over the dimensions of B_d = 1 − HHI* over the named "
+            "poles. The dimensions an option changes (imports, exports, minerals imports, arms imports, "
+            "institutions) are recomputed on the counterfactual tables; gas, UN votes and security ties are held "
+            "fixed.")
+    else:
+        definition = (
+            f"The spillover S of the scenario {spec.name!r} on {iso3} from {base_year} data: the sum of the trade "
+            "loss, the stranded transit value and the extra transit cost (USD; central estimate of the scenario "
+            "engine run on the counterfactual trade and routes tables).")
+    definition += (f" Chart: the best mix at each budget, x = its cost (USD), y = its exact {objective}; the "
+                   f"dashed line is the value with no option; the star is the mix chosen for the budget of "
+                   f"{budget:,.0f} USD. Table: each option alone at level 1 (Δ balance = change in B_c; "
+                   "Δ spillover = change in S, USD).")
+    title = f"Strategic options: {OBJECTIVE_LABELS[objective].split(' (')[0]} against cost — {options.name}"
+    cost_sources = [f"{o.id} cost: {o.cost.source}" for o in options.options if o.cost.source]
+    extra = [f"{o.id}: {s}" for o in options.options for s in o.sources]
+    sources = (f"{origin[0].upper()}{origin[1:]}: {options.name}", *options.references, *cost_sources, *extra)
+    if spec is not None:
+        sources = (*sources, f"scenario: {spec.name}")
+    caption = Caption(title, definition, tuple(dict.fromkeys(sources)), method=OPTIONS_METHOD, limits=OPTIONS_LIMITS)
+    used = sorted(ev.tables.trade["source"].drop_nulls().unique().to_list()) if "source" in ev.tables.trade.columns else []
+    prov = pl.concat([_prov(atlas, OPTIONS_SECTION, "trade", used),
+                      _prov(atlas, OPTIONS_SECTION, "memberships",
+                            sorted(ev.tables.memberships["source"].drop_nulls().unique().to_list()))],
+                     how="vertical_relaxed")
+    return {"options": table, "options_frontier": front, "options_plan": plan}, caption, prov, notes
