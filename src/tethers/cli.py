@@ -68,6 +68,14 @@ def _emit_json(obj) -> None:
     sys.stdout.write(json.dumps(obj, default=default, ensure_ascii=False, indent=1) + "\n")
 
 
+def show(result, fmt: Format, render) -> None:
+    """Print a result: its ``to_dict()`` as JSON, or ``render(result, console)`` as Rich tables."""
+    if fmt is Format.json:
+        _emit_json(result.to_dict())
+        return
+    render(result, _console())
+
+
 def _progress_bar():
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -189,10 +197,7 @@ def profile_cmd(
 
     with _open() as a:
         prof = profile(country, year, atlas=a, top=top)
-    if fmt is Format.json:
-        _emit_json(prof.to_dict())
-        return
-    render_profile(prof, _console())
+    show(prof, fmt, render_profile)
 
 
 @app.command("votes")

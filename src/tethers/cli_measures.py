@@ -11,7 +11,7 @@ from typing import Annotated
 
 import typer
 
-from .cli import Format, FormatOpt, _console, _emit_json, _open, app
+from .cli import Format, FormatOpt, _open, app, show
 
 CountryArg = Annotated[str, typer.Argument(help="ISO3, ISO2, UN number or name (KAZ, KZ, 398, Kazakhstan)")]
 YearOpt = Annotated[int, typer.Option("--year", "-y", help="calendar year")]
@@ -33,10 +33,7 @@ def dependence_cmd(
 
     with _open() as a:
         dep = dependence(country, on, year, atlas=a, fx_window=fx_window)
-    if fmt is Format.json:
-        _emit_json(dep.to_dict())
-        return
-    render_dependence(dep, _console())
+    show(dep, fmt, render_dependence)
 
 
 @app.command("balance")
@@ -56,10 +53,7 @@ def balance_cmd(
 
     with _open() as a:
         bal = balance_over_time(country, start, end, atlas=a, poles=poles, weights=weight)
-    if fmt is Format.json:
-        _emit_json(bal.to_dict())
-        return
-    render_balance(bal, _console())
+    show(bal, fmt, render_balance)
 
 
 @app.command("critical")
@@ -82,10 +76,7 @@ def critical_cmd(
     with _open() as a:
         cp = critical_dependencies(country, year, atlas=a, hhi_threshold=hhi, ratio_threshold=ratio,
                                    top_share_threshold=top_share)
-    if fmt is Format.json:
-        _emit_json(cp.to_dict())
-        return
-    render_critical(cp, _console())
+    show(cp, fmt, render_critical)
 
 
 @app.command("compare")
@@ -101,7 +92,4 @@ def compare_cmd(
 
     with _open() as a:
         cmp = compare(countries, year, on=on, atlas=a)
-    if fmt is Format.json:
-        _emit_json(cmp.to_dict())
-        return
-    render_comparison(cmp, _console())
+    show(cmp, fmt, render_comparison)
