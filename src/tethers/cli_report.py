@@ -32,6 +32,29 @@ def _poles(text: str | None) -> tuple[str, ...]:
     return (*dict.fromkeys(asked), "ROW")
 
 
+def _options_args(options: Path | None, budget: float | None, objective: str, scenario: Path | None) -> dict:
+    """The options section's arguments of :func:`~tethers.report.views.collect`, files read and checked before
+    anything is computed (a bad file is a one-line error at once)."""
+    if options is None:
+        if budget is not None or scenario is not None or objective != "balance":
+            raise OptionError("--budget, --objective and --options-scenario need --options FILE")
+        return {}
+    from .options.spec import load_options
+
+    if budget is None:
+        raise OptionError("--options needs --budget USD (e.g. --budget 5e8)")
+    if objective not in ("balance", "spillover"):
+        raise OptionError(f"--objective {objective!r} is not allowed; choose one of: balance, spillover")
+    load_options(options)
+    out: dict = {"options": options, "budget": budget, "objective": objective}
+    if scenario is not None:
+        from .scenario.spec import load_spec
+
+        load_spec(scenario)
+        out["options_scenario"] = scenario
+    return out
+
+
 @app.command("report")
 def report_cmd(
     country: Annotated[str, typer.Argument(help="ISO3, ISO2, UN number or name (KAZ, KZ, 398, Kazakhstan)")],
@@ -44,6 +67,10 @@ def report_cmd(
     poles: Annotated[str | None, typer.Option(help="comma-separated poles (default RUS,CHN,EU27,USA,TUR,CASIA)")] = None,
     draws: Annotated[int, typer.Option(min=0, max=10_000, help="Monte Carlo draws for --scenario")] = 100,
     chromium: Annotated[str | None, typer.Option(help="Chromium executable for --format pdf (default: on PATH or $TETHERS_CHROMIUM)")] = None,
+    options: Annotated[Path | None, typer.Option("--options", help="options file (.yaml, e.g. options/kaz-2022.yaml): adds the Strategic options section")] = None,
+    budget: Annotated[float | None, typer.Option("--budget", help="budget in USD for --options (e.g. 5e8)")] = None,
+    objective: Annotated[str, typer.Option("--objective", help="for --options: balance (maximise) or spillover (minimise; needs a scenario)")] = "balance",
+    options_scenario: Annotated[Path | None, typer.Option("--options-scenario", help="scenario file for the options' spillover (default: --scenario)")] = None,
 ) -> None:
     """Write a country's dependency report: one HTML file that opens offline (or PDF, or the JSON behind it)."""
     from .countries import resolve
@@ -54,6 +81,7 @@ def report_cmd(
         raise OptionError(f"--from {start} is after --to {end}")
     pole_ids = _poles(poles)
     iso3 = resolve(country)
+    opts = _options_args(options, budget, objective, options_scenario)
     out = output or Path(f"{iso3}_{year}.{fmt.value}")
     with _progress_bar() as bar, _open() as atlas:
         task = bar.add_task("report", total=10)
@@ -62,7 +90,7 @@ def report_cmd(
             bar.update(task, description=f"computing {what}", completed=i - 1, total=n + 2)
 
         view = collect(iso3, atlas=atlas, year=year, start=start, end=end, poles=pole_ids, scenario=scenario,
-                       draws=draws, progress=progress)
+                       draws=draws, progress=progress, **opts)
         bar.update(task, description=f"rendering {fmt.value}", completed=bar.tasks[task].total - 2)
         meta = {k: v for k, v in atlas.meta().items() if k in ("built_at", "schema_version")}
         path = write_report(view, out, fmt=fmt.value, meta=meta, chromium=chromium)

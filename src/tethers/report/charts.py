@@ -303,6 +303,57 @@ def scenario_bars(effects: pl.DataFrame) -> dict | None:
     return {"data": traces, "layout": layout}
 
 
+def _usd(x: float) -> str:
+    """5e8 → '500 m' (legend text)."""
+    for div, unit in ((1e12, " tn"), (1e9, " bn"), (1e6, " m"), (1e3, " k")):
+        if abs(x) >= div:
+            return f"{x / div:,.4g}{unit}"
+    return f"{x:,.0f}"
+
+
+def options_frontier(frontier: pl.DataFrame) -> dict | None:
+    """The frontier of the options section (``options_frontier`` frame): the exact objective of the best mix at
+    each budget against its cost, the value with no option as a dashed line, the chosen mix as a star."""
+    if frontier.height == 0:
+        return None
+    f = frontier.sort("budget_usd")
+    balance = f["objective"][0] == "balance"
+    yfmt = ".4f" if balance else "$.4s"
+    custom = [list(r) for r in zip(_clean(f["budget_usd"].to_list()), f["options"].to_list(),
+                                   _clean(f["predicted"].to_list()), _clean(f["delta"].to_list()), strict=True)]
+    hover = ("cost %{x:$.4s} (budget %{customdata[0]:$.4s})<br>%{customdata[1]}<br>exact %{y:" + yfmt +
+             "} · Δ %{customdata[3]:+" + yfmt.lstrip("$") + "} · predicted %{customdata[2]:" + yfmt + "}<extra></extra>")
+    traces = [{
+        "type": "scatter", "mode": "lines+markers", "name": "best mix per budget (exact)",
+        "x": _clean(f["cost_usd"].to_list()), "y": _clean(f["value"].to_list()), "customdata": custom,
+        "line": {"color": SERIES_COLORS[0], "width": 2}, "marker": {"size": 7},
+        "hovertemplate": hover, "meta": {"kind": "frontier", "objective": f["objective"][0]},
+    }]
+    chosen = f.filter(pl.col("chosen"))
+    if chosen.height:
+        c = chosen.row(0, named=True)
+        traces.append({
+            "type": "scatter", "mode": "markers", "name": f"chosen mix (budget {_usd(c['budget_usd'])} USD)",
+            "x": _clean([c["cost_usd"]]), "y": _clean([c["value"]]), "customdata": [c["options"]],
+            "marker": {"size": 18, "symbol": "star", "color": SERIES_COLORS[1], "line": {"color": "#222", "width": 1}},
+            "hovertemplate": "chosen: %{customdata}<br>cost %{x:$.4s} · exact %{y:" + yfmt + "}<extra></extra>",
+            "meta": {"kind": "chosen", "objective": c["objective"]},
+        })
+    base = f["value"][0] - f["delta"][0]
+    shapes = [{"type": "line", "xref": "paper", "yref": "y", "x0": 0, "x1": 1, "y0": base, "y1": base,
+               "line": {"color": "#444", "width": 1, "dash": "dash"}}] if math.isfinite(base) else []
+    ytitle = "composite balance B_c (0–1)" if balance else "spillover S (USD)"
+    return {"data": traces, "layout": _layout(
+        xaxis={"title": {"text": "cost of the mix (USD)"}, "tickformat": "$~s", "rangemode": "tozero"},
+        yaxis={"title": {"text": ytitle}, **({} if balance else {"tickformat": "$~s"})},
+        legend={"y": 1.02, "yanchor": "bottom"}, margin={"t": 40, "b": 50},
+        hovermode="closest", shapes=shapes,
+        annotations=[{"xref": "paper", "yref": "y", "x": 1, "y": base, "xanchor": "right", "yanchor": "bottom",
+                      "showarrow": False, "text": "no option", "font": {"size": 11, "color": "#444"}}]
+        if shapes else [],
+    )}
+
+
 def build_figures(frames: dict[str, pl.DataFrame], *, country: str, year: int) -> dict[str, dict | None]:
     """Every figure of a report from its tidy frames: key → figure dict (``None`` = no data)."""
     empty = pl.DataFrame()
@@ -315,4 +366,5 @@ def build_figures(frames: dict[str, pl.DataFrame], *, country: str, year: int) -
         "alignment": alignment_lines(frames.get("alignment", empty), year=year),
         "fx": fx_lines(frames.get("fx", empty), year=year),
         "scenario": scenario_bars(frames.get("scenario", empty)),
+        "options_frontier": options_frontier(frames.get("options_frontier", empty)),
     }

@@ -157,7 +157,8 @@ def payload(view: ReportView, figures: dict | None = None, *, meta: dict | None 
         },
         "figures": {k: v for k, v in figures.items() if v is not None},
         "data": view.tidy(),
-        "captions": {k: {"title": c.title, "definition": c.definition, "sources": list(c.sources)}
+        "captions": {k: {"title": c.title, "definition": c.definition, "sources": list(c.sources),
+                         **{f: getattr(c, f) for f in ("method", "limits") if getattr(c, f, "")}}
                      for k, c in view.captions.items()},
         "notes": view.notes,
     })
@@ -185,6 +186,8 @@ def _context(view: ReportView, figures: dict) -> dict:
         "sources": frames.get("sources", pl.DataFrame()).to_dicts(),
         "sections": SECTIONS, "pole_labels": countries.POLE_LABELS,
         "headline": headline(view),
+        "options_rows": frames.get("options", pl.DataFrame()).to_dicts(),
+        "options_plan": frames.get("options_plan", pl.DataFrame()).to_dicts()[:1],
     }
 
 

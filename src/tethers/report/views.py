@@ -808,7 +808,7 @@ def _options(atlas, iso3, year, *, options, origin, budget, objective, spec, poi
                    f"dashed line is the value with no option; the star is the mix chosen for the budget of "
                    f"{budget:,.0f} USD. Table: each option alone at level 1 (Δ balance = change in B_c; "
                    "Δ spillover = change in S, USD).")
-    title = f"Strategic options: {OBJECTIVE_LABELS[objective].split(' (')[0]} against cost — {options.name}"
+    title = f"Strategic options: {OBJECTIVE_LABELS[objective].split(' (')[0]} against cost, {base_year} base"
     cost_sources = [f"{o.id} cost: {o.cost.source}" for o in options.options if o.cost.source]
     extra = [f"{o.id}: {s}" for o in options.options for s in o.sources]
     sources = (f"{origin[0].upper()}{origin[1:]}: {options.name}", *options.references, *cost_sources, *extra)
