@@ -21,15 +21,20 @@ run: install
 
 ## make test: the whole test suite (tests over ../shared/data skip when it is absent)
 test: install
-	$(BIN)/ruff check src tests scripts
+	$(BIN)/ruff check src tests scripts benchmarks
 	$(BIN)/python -m pytest -q; rc=$$?; if [ $$rc -eq 5 ]; then echo "no tests collected"; exit 1; fi; exit $$rc
 
 ## make pack: rebuild data/pack from ../shared/data (maintainers)
 pack: install
 	$(BIN)/python scripts/build_pack.py --shared $(SHARED) --out data/pack
 
+## make bench: benchmarks on a synthetic BACI-scale year, side by side (writes BENCHMARKS.md; ARGS=--quick: 1 M rows)
+bench: install
+	$(BIN)/pip install --quiet -e '.[bench]'
+	$(BIN)/python benchmarks/run.py $(ARGS)
+
 lint: install
-	$(BIN)/ruff check src tests scripts
+	$(BIN)/ruff check src tests scripts benchmarks
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -108,14 +108,25 @@ def test_sparse_solve_equals_dense_inverse(n, k, seed, method):
     assert rel_err(IO.ghosh_output(A, y, method=method), x_ref_g) <= SOLVE
 
 
-def test_auto_switches_to_sparse_lu_above_the_threshold(monkeypatch):
-    A, y = random_system(50, 1, 7)
+@pytest.mark.parametrize(("k", "expected"), [(1, "gmres"), (20, "splu")])
+def test_auto_above_the_threshold_iterates_or_factorises(monkeypatch, k, expected):
+    """Above DENSE_MAX: GMRES for a few right-hand sides, one sparse LU for many; same answer either way."""
+    A, y = random_system(50, k, 7)
     calls = []
-    real = IO.spla.splu
+    real_splu, real_gmres = IO.spla.splu, IO.spla.gmres
     monkeypatch.setattr(IO, "DENSE_MAX", 10)
-    monkeypatch.setattr(IO.spla, "splu", lambda M: calls.append(M.shape) or real(M))
+    monkeypatch.setattr(IO.spla, "splu", lambda M: calls.append("splu") or real_splu(M))
+    monkeypatch.setattr(IO.spla, "gmres", lambda *a, **kw: calls.append("gmres") or real_gmres(*a, **kw))
     x = IO.solve_leontief(A, y)
-    assert calls == [(50, 50)]
+    assert set(calls) == {expected}
+    assert rel_err(x, np.linalg.inv(np.eye(50) - A.toarray()) @ y) <= SOLVE
+
+
+def test_auto_falls_back_to_sparse_lu_when_gmres_does_not_converge(monkeypatch):
+    A, y = random_system(50, 1, 7)
+    monkeypatch.setattr(IO, "DENSE_MAX", 10)
+    monkeypatch.setattr(IO.spla, "gmres", lambda *a, **kw: (np.zeros(50), 1))  # info=1: no convergence
+    x = IO.solve_leontief(A, y)
     assert rel_err(x, np.linalg.inv(np.eye(50) - A.toarray()) @ y) <= SOLVE
 
 
