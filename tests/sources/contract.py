@@ -193,3 +193,15 @@ def pytest_generate_tests(metafunc):  # noqa: D103 - pytest hook used via confte
     if "bad_case" in metafunc.fixturenames:
         cases = getattr(metafunc.cls, "bad_cases", None) or [None]
         metafunc.parametrize("bad_case", cases, ids=[str(c) for c in cases])
+
+
+def csv_format_cases() -> list[BadCase]:
+    """The six kinds every delimited-text loader must refuse the same way (shared by the loaders' tables)."""
+    return [
+        BadCase("empty", empty, r"file is empty"),
+        BadCase("header_only", header_only, r"row 2: no data rows"),
+        BadCase("truncated", truncated, r"row 6: row has fewer fields than the header"),
+        BadCase("wrong_delimiter", wrong_delimiter, r"row 1: wrong delimiter.*';'"),
+        BadCase("cp1251", cp1251, r"row 2: byte 0x.. is not valid utf-8"),
+        BadCase("garbage", binary_garbage, r"not valid utf-8"),
+    ]

@@ -12,9 +12,9 @@ from .contract import (
     SourceContract,
     binary_garbage,
     cp1251,
+    csv_format_cases,
     duplicate_row,
     empty,
-    header_only,
     rename_column,
     set_cell,
     truncated,
@@ -59,12 +59,7 @@ class TestSummaryCsv(SourceContract):
     tables = {"io_summary"}
     min_rows = 195
     bad_cases = [
-        BadCase("empty", empty, r"file is empty"),
-        BadCase("header_only", header_only, r"row 2: no data rows"),
-        BadCase("truncated", truncated, r"row 6: row has fewer fields than the header"),
-        BadCase("wrong_delimiter", wrong_delimiter, r"row 1: wrong delimiter.*';'"),
-        BadCase("cp1251", cp1251, r"row 2: byte 0x.. is not valid utf-8"),
-        BadCase("garbage", binary_garbage, r"not valid utf-8"),
+        *csv_format_cases(),
         BadCase("header_renamed", rename_column("x", "gross_output"), r"row 1: missing column\(s\) \['x'\]"),
         BadCase("non_numeric", set_cell("va", "1.2e3x", line=4), r"row 4 column 'va': '1.2e3x' is not a number"),
         BadCase("negative_output", set_cell("x", "-5", line=5), r"row 5 column 'x': -5.0 is negative"),

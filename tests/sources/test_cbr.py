@@ -14,13 +14,12 @@ from .contract import (
     SourceContract,
     binary_garbage,
     cp1251,
+    csv_format_cases,
     duplicate_row,
     empty,
-    header_only,
     rename_column,
     set_cell,
     truncated,
-    wrong_delimiter,
 )
 from .text_mutations import reencoded, replace_text
 
@@ -45,12 +44,7 @@ class TestCbrMonthlyCsv(SourceContract):
     tables = {"fx"}
     min_rows = 36 * 4
     bad_cases = [
-        BadCase("empty", empty, r"file is empty"),
-        BadCase("header_only", header_only, r"row 2: no data rows"),
-        BadCase("truncated", truncated, r"row 6: row has fewer fields than the header"),
-        BadCase("wrong_delimiter", wrong_delimiter, r"row 1: wrong delimiter.*';'"),
-        BadCase("cp1251", cp1251, r"row 2: byte 0x.. is not valid utf-8"),
-        BadCase("garbage", binary_garbage, r"not valid utf-8"),
+        *csv_format_cases(),
         BadCase("usd_renamed", rename_column("USD", "USX"), r"row 1: missing column.*'USD'"),
         BadCase("unknown_currency", rename_column("KZT", "KZX"), r"row 1 column 'KZX': unknown currency column"),
         BadCase("non_numeric", set_cell("EUR", "7O.1", line=4), r"row 4 column 'EUR': '7O.1' is not a number"),

@@ -11,15 +11,10 @@ from tethers.sources.cepii_geodist import CEPII_CODES
 from .contract import (
     BadCase,
     SourceContract,
-    binary_garbage,
-    cp1251,
+    csv_format_cases,
     duplicate_row,
-    empty,
-    header_only,
     rename_column,
     set_cell,
-    truncated,
-    wrong_delimiter,
 )
 
 SAMPLE = "cepii_geodist/dist_cepii_kaz_excerpt.csv"
@@ -49,12 +44,7 @@ class TestCepiiGeodist(SourceContract):
     tables = {"distances"}
     min_rows = 39
     bad_cases = [
-        BadCase("empty", empty, r"file is empty"),
-        BadCase("header_only", header_only, r"row 2: no data rows"),
-        BadCase("truncated", truncated, r"row 6: row has fewer fields than the header"),
-        BadCase("wrong_delimiter", wrong_delimiter, r"row 1: wrong delimiter.*';'"),
-        BadCase("cp1251", cp1251, r"row 2: byte 0x.. is not valid utf-8"),
-        BadCase("garbage", binary_garbage, r"not valid utf-8"),
+        *csv_format_cases(),
         BadCase("header_renamed", rename_column("distw", "dist_w"), r"row 1: missing column.*'distw'"),
         BadCase("non_numeric", set_cell("dist", "3104,607", line=3), r"row 3 column 'dist': '3104,607' is not a number"),
         BadCase("negative", set_cell("dist", "-1180.169", line=3), r"row 3 column 'dist': -1180.169 is negative"),

@@ -11,15 +11,10 @@ from tethers.sources.kz_cpi import chain, dec_dec_inflation
 from .contract import (
     BadCase,
     SourceContract,
-    binary_garbage,
-    cp1251,
+    csv_format_cases,
     duplicate_row,
-    empty,
-    header_only,
     rename_column,
     set_cell,
-    truncated,
-    wrong_delimiter,
 )
 
 SAMPLE = "kz_cpi/kz_cpi_monthly_mom_bns_2021_2023_excerpt.csv"
@@ -42,12 +37,7 @@ class TestKzCpi(SourceContract):
     tables = {"prices"}
     min_rows = 36 * 4
     bad_cases = [
-        BadCase("empty", empty, r"file is empty"),
-        BadCase("header_only", header_only, r"row 2: no data rows"),
-        BadCase("truncated", truncated, r"row 6: row has fewer fields than the header"),
-        BadCase("wrong_delimiter", wrong_delimiter, r"row 1: wrong delimiter.*';'"),
-        BadCase("cp1251", cp1251, r"row 2: byte 0x.. is not valid utf-8"),
-        BadCase("garbage", binary_garbage, r"not valid utf-8"),
+        *csv_format_cases(),
         BadCase("header_renamed", rename_column(FOOD, "cpi_food"), rf"row 1: missing column.*'{FOOD}'"),
         BadCase("non_numeric", set_cell(ALL, "100,6", line=4), rf"row 4 column '{ALL}': '100,6' is not a number"),
         BadCase("percent_change", set_cell(ALL, "0.8", line=5), rf"row 5 column '{ALL}': 0.8 is not an index with the previous month = 100"),

@@ -14,13 +14,12 @@ from .contract import (
     SourceContract,
     binary_garbage,
     cp1251,
+    csv_format_cases,
     duplicate_row,
     empty,
-    header_only,
     rename_column,
     set_cell,
     truncated,
-    wrong_delimiter,
 )
 from .text_mutations import other_sample, replace_text
 
@@ -40,12 +39,7 @@ class TestNbkCsv(SourceContract):
     tables = {"fx"}
     min_rows = 43
     bad_cases = [
-        BadCase("empty", empty, r"file is empty"),
-        BadCase("header_only", header_only, r"row 2: no data rows"),
-        BadCase("truncated", truncated, r"row 6: row has fewer fields than the header"),
-        BadCase("wrong_delimiter", wrong_delimiter, r"row 1: wrong delimiter.*';'"),
-        BadCase("cp1251", cp1251, r"row 2: byte 0x.. is not valid utf-8"),
-        BadCase("garbage", binary_garbage, r"not valid utf-8"),
+        *csv_format_cases(),
         BadCase("header_renamed", rename_column("usd_kzt", "usd"), r"row 1: missing column.*'usd_kzt'"),
         BadCase("non_numeric", set_cell("usd_kzt", "43O,5", line=4), r"row 4 column 'usd_kzt': '43O,5' is not a number"),
         BadCase("missing_value", set_cell("usd_kzt", "", line=11), r"row 11 column 'usd_kzt': missing value"),
