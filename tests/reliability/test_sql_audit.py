@@ -78,7 +78,7 @@ ALLOWED: dict[tuple[str, str], tuple[int, str]] = {
     ("measures/global_sql.py", "_critical_sql"): (2, "float() thresholds and fixed fragments"),
     ("measures/global_sql.py", "_shares_sql"): (1, "temp-table name from code"),
     ("measures/global_sql.py", "all_measures"): (3, "temp-table name from code"),
-    ("measures/global_sql.py", "dyad_aggregates"): (2, "temp-table name from code"),
+    ("measures/global_sql.py", "dyad_aggregates"): (3, "temp-table names from code"),
     ("measures/global_sql.py", "prepare_scenario"): (1, "int country codes looked up in the store; year bound"),
 }
 
