@@ -37,6 +37,16 @@ class _LazyBar:
             self.bar.stop()
 
 
+def _run_draws(draws: int, run):
+    """``run(atlas, progress)`` on the open atlas with a draws progress bar, closed however ``run`` ends."""
+    bar = _LazyBar(f"{draws} draws")
+    with _open() as a:
+        try:
+            return run(a, bar)
+        finally:
+            bar.close()
+
+
 def _channels(value: str | None) -> list[str] | None:
     return [c.strip() for c in value.split(",") if c.strip()] if value else None
 
@@ -69,13 +79,9 @@ def sanction_cmd(
     from .scenario.spec import load_spec
 
     spec = load_spec(spec_file)
-    bar = _LazyBar(f"{draws} draws")
-    with _open() as a:
-        try:
-            res = simulate(spec, country=on, base_year=year, atlas=a, draws=draws, seed=seed, workers=workers,
-                           scheduler=scheduler, channels=_channels(channels), extra=_extra(holdings), progress=bar)
-        finally:
-            bar.close()
+    res = _run_draws(draws, lambda a, bar: simulate(
+        spec, country=on, base_year=year, atlas=a, draws=draws, seed=seed, workers=workers, scheduler=scheduler,
+        channels=_channels(channels), extra=_extra(holdings), progress=bar))
     if fmt is Format.json:
         _emit_json(res.to_dict())
         return
@@ -101,13 +107,9 @@ def backtest_cmd(
     from .scenario.spec import load_spec
 
     spec = load_spec(spec_file)
-    bar = _LazyBar(f"{draws} draws")
-    with _open() as a:
-        try:
-            bt = backtest(spec, country=on, base_year=base, outcome_year=outcome, atlas=a, draws=draws, seed=seed,
-                          workers=workers, scheduler=scheduler, progress=bar)
-        finally:
-            bar.close()
+    bt = _run_draws(draws, lambda a, bar: backtest(
+        spec, country=on, base_year=base, outcome_year=outcome, atlas=a, draws=draws, seed=seed, workers=workers,
+        scheduler=scheduler, progress=bar))
     if fmt is Format.json:
         _emit_json(bt.to_dict())
         return

@@ -327,21 +327,6 @@ def _flows_as_trade(flows: pl.DataFrame, country: str) -> pl.DataFrame:
     return pl.concat([exp, imp]).with_columns(classification=pl.lit("TOTAL"), product=pl.lit("TOTAL"))
 
 
-def downstream_routes(routes: pl.DataFrame, exporter: str) -> pl.DataFrame:
-    """Routes cut to the part from ``exporter`` onwards (``countries`` are listed in the direction of flow).
-
-    :func:`tethers.measures.transit.transit_shares` counts every country of a route as transit; a country
-    upstream of the exporter (Turkmenistan and Uzbekistan on the Central Asia–China gas pipeline, for a flow
-    entering it in Kazakhstan) is not crossed by the exporter's flow, so it is cut off first. Routes that do
-    not list the exporter are returned unchanged (they are unavailable to its flows anyway).
-    """
-    c = pl.col("countries").str.split(";").list.eval(pl.element().str.strip_chars())
-    pos = c.list.eval(pl.element() == exporter).list.arg_max()
-    has = c.list.contains(exporter)
-    cut = pl.when(has).then(c.list.slice(pos)).otherwise(c).list.join(";")
-    return routes.with_columns(countries=cut)
-
-
 @dataclass(frozen=True)
 class _Ctx:
     atlas: Atlas
@@ -648,7 +633,7 @@ ENERGY_DEF = (
     "Gas: share of the pole in the country's natural-gas imports and exports by partner, s_P = Σ_{p∈P} V_p / Σ_q V_q "
     "(bcm, pipeline + LNG; Energy Institute Statistical Review). Transit: T_P = share of the country's exports of a "
     "carrier whose allocated routes cross a state of P other than the exporter and the destination "
-    "(measures.transit; hand-kept operating routes, cut downstream of the exporter, capacity-weighted split); "
+    "(measures.transit; hand-kept operating routes, only countries downstream of the exporter count, capacity-weighted split); "
     "gas volumes in bcm, crude oil (HS 270900) in USD from BACI exports by destination."
 )
 
@@ -691,7 +676,7 @@ def _transit(ctx: _Ctx, gas: pl.DataFrame) -> tuple[list[dict], list[str], list,
     from .measures.transit import flows_from_trade, transit_shares
 
     rows, gaps, srcs, parts = [], [], [], []
-    routes = downstream_routes(qm.routes(ctx.atlas, carriers=("gas", "oil")), ctx.country)
+    routes = qm.routes(ctx.atlas, carriers=("gas", "oil"))  # ordered: only countries downstream of ctx.country count
     oil, oil_gap = _oil_flows(ctx)
     carriers = {"gas": gas.filter(pl.col("exporter") == ctx.country),
                 "oil": flows_from_trade(oil, carriers={"2709": "oil"}, level=6) if oil.height else None}
@@ -1017,5 +1002,5 @@ def _compare_rows(d: Dependence) -> pl.DataFrame:
 
 __all__ = [
     "DIMENSIONS", "Section", "Dependence", "CriticalProducts", "Comparison", "dependence", "critical_dependencies",
-    "compare", "resolve_pole", "pole_label", "currency_of", "downstream_routes", "authoritative_memberships",
+    "compare", "resolve_pole", "pole_label", "currency_of", "authoritative_memberships",
 ]

@@ -68,6 +68,28 @@ def test_hand_case():
     assert coal["unrouted_share"].unique().to_list() == [1.0] and coal["via"].sum() == 0.0
 
 
+def test_countries_upstream_of_the_exporter_are_not_crossed():
+    # The Central Asia–China gas pipeline runs TKM → UZB → KAZ → CHN. Kazakh gas to China enters in Kazakhstan:
+    # it crosses nobody (CHN is the destination). Gas to Korea leaves the route in China: CHN is its transit.
+    # Unordered, TKM and UZB (Central Asia) would wrongly count as transit for both flows.
+    routes = routes_frame([("cagp", "gas", "TKM;UZB;KAZ;CHN", 55.0, 2009)])
+    flows = flows_frame([(2021, "KAZ", "CHN", "gas", 6.0), (2021, "KAZ", "KOR", "gas", 2.0)])
+    ordered = dict(X.transit_shares(flows, routes).select("pole", "via").rows())
+    assert ordered == pytest.approx({"RUS": 0.0, "CHN": 2.0, "EU27": 0.0, "USA": 0.0, "TUR": 0.0, "CASIA": 0.0,
+                                     "ROW": 0.0}, abs=EXACT)
+    unordered = dict(X.transit_shares(flows, routes, ordered=False).select("pole", "via").rows())
+    assert unordered["CASIA"] == pytest.approx(8.0, abs=EXACT) and unordered["CHN"] == pytest.approx(2.0, abs=EXACT)
+    # Turkmen gas to China crosses Uzbekistan and Kazakhstan (both Central Asia) in either mode
+    tkm = flows_frame([(2021, "TKM", "CHN", "gas", 30.0)])
+    assert dict(X.transit_shares(tkm, routes).select("pole", "via").rows())["CASIA"] == pytest.approx(30.0, abs=EXACT)
+    # a flow against the route's direction does not "reach" an upstream importer: Kazakh gas to Uzbekistan
+    # has no direct route here, so it takes the exporter's outlet (towards China)
+    uzb = flows_frame([(2021, "KAZ", "UZB", "gas", 1.0)])
+    assert dict(X.transit_shares(uzb, routes).select("pole", "via").rows())["CHN"] == pytest.approx(1.0, abs=EXACT)
+    with_dest = dict(X.transit_shares(flows, routes, include_destination=True).select("pole", "via").rows())
+    assert with_dest["CHN"] == pytest.approx(8.0, abs=EXACT) and with_dest["CASIA"] == 0.0
+
+
 def test_equal_weights_option():
     flows = flows_frame([(2021, "KAZ", "ITA", "oil", 40.0)])
     alloc = X.route_allocation(flows, ROUTES.filter(pl.col("route_id").is_in(["cpc", "btc"])), weights="equal")
@@ -112,7 +134,7 @@ def random_network(seed: int) -> tuple[pl.DataFrame, pl.DataFrame]:
     return flows_frame(flows), routes_frame(routes)
 
 
-def brute_force(flows: pl.DataFrame, routes: pl.DataFrame) -> dict[tuple, tuple[float, float, float]]:
+def brute_force(flows: pl.DataFrame, routes: pl.DataFrame, *, ordered: bool) -> dict[tuple, tuple[float, float, float]]:
     """{(exporter, year, carrier, pole): (exports, via, unrouted)} by plain loops over flows and routes."""
     totals: dict[tuple, float] = {}
     routed: dict[tuple, float] = {}
@@ -123,7 +145,10 @@ def brute_force(flows: pl.DataFrame, routes: pl.DataFrame) -> dict[tuple, tuple[
         totals[key] = totals.get(key, 0.0) + f["volume"]
         avail = [r for r in route_rows if r["carrier"] == f["carrier"] and f["exporter"] in r["countries"].split(";")
                  and (r["start_year"] is None or r["start_year"] <= f["year"])]
-        direct = [r for r in avail if f["importer"] in r["countries"].split(";")]
+        def reaches(path: list[str], f: dict = f) -> bool:
+            return f["importer"] in path and (not ordered or path.index(f["importer"]) > path.index(f["exporter"]))
+
+        direct = [r for r in avail if reaches(r["countries"].split(";"))]
         use = direct or avail
         if not use:
             continue
@@ -132,7 +157,13 @@ def brute_force(flows: pl.DataFrame, routes: pl.DataFrame) -> dict[tuple, tuple[
         members = pole_map(f["year"])
         for r, w in zip(use, weights, strict=True):
             routed[key] = routed.get(key, 0.0) + f["volume"] * w
-            transit = [c for c in r["countries"].split(";") if c not in (f["exporter"], f["importer"])]
+            path = r["countries"].split(";")
+            if not ordered:
+                transit = [c for c in path if c not in (f["exporter"], f["importer"])]
+            elif reaches(path):  # strictly between the exporter and the importer, in the direction of flow
+                transit = path[path.index(f["exporter"]) + 1 : path.index(f["importer"])]
+            else:  # everything downstream of the exporter
+                transit = path[path.index(f["exporter"]) + 1 :]
             for pole in {members.get(c, "ROW") for c in transit}:
                 via[(*key, pole)] = via.get((*key, pole), 0.0) + f["volume"] * w
     out = {}
@@ -142,11 +173,12 @@ def brute_force(flows: pl.DataFrame, routes: pl.DataFrame) -> dict[tuple, tuple[
     return out
 
 
+@pytest.mark.parametrize("ordered", [True, False])
 @pytest.mark.parametrize("seed", range(10))
-def test_equals_brute_force_enumeration(seed):
+def test_equals_brute_force_enumeration(seed, ordered):
     flows, routes = random_network(seed)
-    ref = brute_force(flows, routes)
-    out = X.transit_shares(flows, routes)
+    ref = brute_force(flows, routes, ordered=ordered)
+    out = X.transit_shares(flows, routes, ordered=ordered)
     got = {(r["exporter"], r["year"], r["carrier"], r["pole"]): (r["exports"], r["via"], r["unrouted_share"])
            for r in out.iter_rows(named=True)}
     assert set(got) == set(ref)

@@ -8,6 +8,7 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
+from tests.figures import assert_same_figures
 from tethers.errors import OptionError
 from tethers.scenario.channels.trade import CHANNEL as TRADE
 from tethers.scenario.engine import build_context, expand_group, load_channels, simulate
@@ -142,3 +143,11 @@ def test_to_dict_is_json_ready(atlas, eu2022):
     out = json.loads(json.dumps(r.to_dict(include_draws=True), default=str))
     assert out["country"] == "KAZ" and out["seed"] == 2 and len(out["draws"]) == r.draws.height
     assert any(e["metric"] == "trade_loss_usd" and e["detail"] == "" for e in out["effects"])
+
+
+def test_all_channels_reproducible_from_run_to_run(atlas, eu2022):
+    """Same seed, same atlas → the same figures from every channel (to float summation order: tests/figures.py)."""
+    first = simulate(eu2022, country="KAZ", base_year=2021, atlas=atlas, draws=8, seed=3).tidy()
+    assert first.height > 0
+    for _ in range(5):
+        assert_same_figures(simulate(eu2022, country="KAZ", base_year=2021, atlas=atlas, draws=8, seed=3).tidy(), first)

@@ -245,7 +245,10 @@ def _renormalised(
     named = pole_ids(poles)[:-1]
     # a pole outside `poles` (and ROW itself) is rest of the world
     pole = pl.when(pl.col("pole").is_in(named)).then(pl.col("pole")).otherwise(pl.lit("ROW"))
-    base = df.select(*keys, pole.alias("pole"), v.alias("v")).group_by([*keys, "pole"]).agg(pl.col("v").sum())
+    base = (  # sorted before and after grouping: a fixed float summation order
+        df.select(*keys, pole.alias("pole"), v.alias("v")).sort([*keys, "pole", "v"])
+        .group_by([*keys, "pole"]).agg(pl.col("v").sum()).sort([*keys, "pole"])
+    )
     all_total = base.group_by(keys).agg(
         _all=pl.col("v").sum(), _row=pl.col("v").filter(pl.col("pole") == "ROW").sum()
     )
@@ -253,6 +256,7 @@ def _renormalised(
     out = (
         grid.join(base, on=[*keys, "pole"], how="left")
         .with_columns(pl.col("v").fill_null(0.0))
+        .sort([*keys, "pole"])  # a fixed summation order
         .with_columns(total=pl.col("v").sum().over(keys))
         .with_columns(s=pl.col("v") / pl.col("total"))
         .join(all_total, on=keys, how="left")

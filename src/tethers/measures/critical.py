@@ -89,6 +89,7 @@ def critical_products(
     exports = (
         where(as_frame(trade), reporter=reporter, year=year, flow="export")
         .filter((pl.col("product") != "TOTAL") & (pl.col("partner") != "WLD"))
+        .sort([*_KEYS, "partner", "value_usd"])  # a fixed summation order
         .group_by(_KEYS)
         .agg(exports=pl.col("value_usd").sum())
     )
@@ -150,6 +151,7 @@ def world_export_hhi(
         .filter((pl.col("product") != "TOTAL") & (pl.col("partner") != "WLD"))
         .group_by([*keys, pl.col(exporter).alias("exporter")])
         .agg(pl.col("value_usd").sum())
+        .sort([*keys, "exporter"])  # a fixed summation order
         .with_columns(s=pl.col("value_usd") / pl.col("value_usd").sum().over(keys))
     )
     out = df.group_by(keys).agg(n_exporters=(pl.col("value_usd") > 0).sum(), world_hhi=(pl.col("s") ** 2).sum())

@@ -90,6 +90,7 @@ def partner_shares(
     return (
         df.group_by([*keys, "partner"])
         .agg(pl.col("value_usd").sum())
+        .sort([*keys, "partner"])  # a fixed summation order: the same inputs give bit-identical shares
         .with_columns(share=pl.col("value_usd") / pl.col("value_usd").sum().over(keys))
         .sort([*keys, "value_usd", "partner"], descending=[*([False] * len(keys)), True, False])
         .select(*keys, "partner", "value_usd", "share")
@@ -142,6 +143,7 @@ def pole_shares(
     return (
         grid.join(summed, on=[*keys, "pole"], how="left")
         .with_columns(pl.col("value_usd").fill_null(0.0))
+        .sort([*keys, "pole"])  # a fixed summation order
         .with_columns(share=pl.col("value_usd") / pl.col("value_usd").sum().over(keys))
         .with_columns(_order=pl.col("pole").replace_strict(order, return_dtype=pl.Int32))
         .sort([*keys, "_order"])
@@ -342,4 +344,8 @@ def _trade_rows(
     if flow is not None:
         choose("flow", flow, FLOWS)
     df = where(as_frame(trade), reporter=reporter, year=year, flow=flow, product=product)
-    return df.filter(pl.col("partner") != "WLD")
+    # Rows in a fixed order, so that float sums (not associative) are the same whatever order the
+    # atlas query or an upstream join returned them in.
+    order = [c for c in ("reporter", "year", "flow", "classification", "product", "partner", "source", "value_usd")
+             if c in df.columns]
+    return df.filter(pl.col("partner") != "WLD").sort(order)

@@ -5,18 +5,24 @@ r"""Transit exposure: the share of a country's exports of a carrier that leaves 
                   {\sum_{f \in F_e} V_f}
 
 for exporter *e*, flows *f* (importer, carrier, year, volume :math:`V_f`), routes *r*, and
-:math:`C_{fr}` the **transit countries** of route *r* for flow *f*: the route's ``countries`` minus the
-exporter, and minus the importer unless ``include_destination=True`` (a flow *to* China through a
-pipeline ending in China is a trade dependency on China, not a transit dependency).
+:math:`C_{fr}` the **transit countries** of route *r* for flow *f*. A route lists its ``countries`` in the
+direction of flow (``routes.countries``), so by default (``ordered=True``) the transit countries are those
+**downstream of the exporter**: strictly between the exporter and the importer when the route reaches the
+importer further on, else every country after the exporter (the flow leaves the route at its end, e.g. a
+port). Countries upstream of the exporter are not crossed: Kazakh gas entering the Central Asia–China
+pipeline does not cross Turkmenistan and Uzbekistan, where that pipeline starts. ``ordered=False`` treats
+routes as unordered sets: every country of the route but the exporter. In both modes the importer is not
+transit unless ``include_destination=True`` (a flow *to* China through a pipeline ending in China is a
+trade dependency on China, not a transit dependency).
 
 Assumptions (flows carry no route, so they are allocated to routes by rule):
 
 1. A route is **available** to a flow when its ``carrier`` equals the flow's carrier, its ``countries``
    include the exporter, and it had started (``start_year`` null or ≤ the flow's year). ``mode`` and
    route ``status`` are not used: filter the routes (e.g. operating only) before calling.
-2. If some available routes also reach the importer (the importer is in ``countries``), the flow uses
-   only those; otherwise it uses all available routes (the exporter's outlets for that carrier, e.g. a
-   pipeline to a sea port and onwards by tanker).
+2. If some available routes also reach the importer (the importer is in ``countries``, and — when
+   ``ordered`` — listed after the exporter), the flow uses only those; otherwise it uses all available
+   routes (the exporter's outlets for that carrier, e.g. a pipeline to a sea port and onwards by tanker).
 3. Within the routes used, the flow is split in proportion to ``capacity`` when every one of them has a
    positive capacity, and equally otherwise (``weights="equal"`` forces equal splits).
 4. A flow with no available route is **unrouted**; its volume stays in the denominator and is reported as
@@ -52,8 +58,11 @@ def route_allocation(
     year: int | Iterable[int] | None = None,
     carrier: str | Iterable[str] | None = None,
     weights: Literal["capacity", "equal"] = "capacity",
+    ordered: bool = True,
 ) -> pl.DataFrame:
     """Allocate each flow to routes by the rules 1–3 of the module docstring.
+
+    ``ordered``: a route reaches the importer only when the importer is listed after the exporter.
 
     Returns
     -------
@@ -64,14 +73,16 @@ def route_allocation(
     choose("weights", weights, ("capacity", "equal"))
     f = _flows(flows, exporter=exporter, year=year, carrier=carrier)
     rc = _route_countries(routes)
-    outlets = rc.select("route_id", "carrier", "start_year", "capacity", exporter="country").unique()
-    reach = rc.select("route_id", importer="country").unique().with_columns(_reach=pl.lit(True))
+    outlets = rc.select("route_id", "carrier", "start_year", "capacity", exporter="country", _epos="pos")
+    reach = rc.select("route_id", importer="country", _ipos="pos")
+    downstream = (pl.col("_ipos") > pl.col("_epos")) if ordered else pl.lit(True)
     cand = (
         f.join(outlets, on=["carrier", "exporter"], how="inner")
         .filter(pl.col("start_year").is_null() | (pl.col("start_year") <= pl.col("year")))
         .join(reach, on=["route_id", "importer"], how="left")
-        .with_columns(direct=pl.col("_reach").fill_null(False))
+        .with_columns(direct=(pl.col("_ipos").is_not_null() & downstream).fill_null(False))
         .filter(pl.col("direct") | ~pl.col("direct").any().over(_FLOW))
+        .sort([*_FLOW, "route_id"])  # a fixed summation order
     )
     cap = pl.col("capacity")
     use_cap = (cap.is_not_null() & (cap > 0)).all().over(_FLOW) if weights == "capacity" else pl.lit(False)
@@ -94,6 +105,7 @@ def transit_shares(
     poles: Sequence[str] = POLE_ORDER,
     include_destination: bool = False,
     weights: Literal["capacity", "equal"] = "capacity",
+    ordered: bool = True,
 ) -> pl.DataFrame:
     r"""Share of each exporter's exports of a carrier that crosses each pole's territory (formula above).
 
@@ -107,6 +119,8 @@ def transit_shares(
         residual: transit countries in no pole.
     include_destination : count the importer's own territory as transit.
     weights : ``"capacity"`` (default) or ``"equal"`` split of a flow over its routes.
+    ordered : routes list their countries in the direction of flow (default): only countries downstream
+        of the exporter are transit. ``False``: every country of the route but the exporter.
 
     Returns
     -------
@@ -116,18 +130,17 @@ def transit_shares(
         exports), ``unrouted_share`` the share of exports with no available route (same for every pole).
     """
     f = _flows(flows, exporter=exporter, year=year, carrier=carrier)
-    alloc = route_allocation(f, routes, weights=weights)
-    rc = _route_countries(routes).select("route_id", "country")
+    alloc = route_allocation(f, routes, weights=weights, ordered=ordered)
+    transit = _transit_countries(alloc, _route_countries(routes), ordered=ordered,
+                                 include_destination=include_destination)
     ids = pole_ids(poles)
     member = pole_membership(f["year"].unique().to_list(), poles=ids, dtype=f.schema["year"])
-    transit = alloc.join(rc, on="route_id", how="inner").filter(pl.col("country") != pl.col("exporter"))
-    if not include_destination:
-        transit = transit.filter(pl.col("country") != pl.col("importer"))
     crossed = (
         transit.join(member, left_on=["year", "country"], right_on=["year", "partner"], how="left")
         .with_columns(pl.col("pole").fill_null("ROW"))
         .select(*_FLOW, "route_id", "pole", "volume")
         .unique()  # a route crossing two members of one pole counts once
+        .sort([*_FLOW, "route_id", "pole"])  # a fixed summation order
     )
     via = crossed.group_by([*_OUT, "pole"]).agg(via=pl.col("volume").sum())
     totals = f.group_by(_OUT).agg(exports=pl.col("volume").sum())
@@ -178,6 +191,28 @@ def flows_from_trade(
     )
 
 
+def _transit_countries(alloc: pl.DataFrame, rc: pl.DataFrame, *, ordered: bool,
+                       include_destination: bool) -> pl.DataFrame:
+    """Rows of ``alloc`` (one per flow and route) times the route's transit countries for that flow."""
+    pos = rc.select("route_id", "country", "pos")
+    e = pos.select("route_id", exporter="country", _e="pos")
+    i = pos.select("route_id", importer="country", _i="pos")
+    t = (
+        alloc.join(pos, on="route_id", how="inner")
+        .join(e, on=["route_id", "exporter"], how="left")
+        .join(i, on=["route_id", "importer"], how="left")
+    )
+    if ordered:
+        reached = pl.col("_i").is_not_null() & (pl.col("_i") > pl.col("_e"))
+        before_dest = (pl.col("pos") <= pl.col("_i")) if include_destination else (pl.col("pos") < pl.col("_i"))
+        keep = (pl.col("pos") > pl.col("_e")) & (~reached | before_dest)
+    else:
+        keep = pl.col("country") != pl.col("exporter")
+        if not include_destination:
+            keep = keep & (pl.col("country") != pl.col("importer"))
+    return t.filter(keep.fill_null(False)).drop("pos", "_e", "_i")
+
+
 def _flows(
     flows: FrameLike,
     *,
@@ -186,18 +221,21 @@ def _flows(
     carrier: str | Iterable[str] | None = None,
 ) -> pl.DataFrame:
     df = where(as_frame(flows), exporter=exporter, year=year, carrier=carrier)
-    return df.group_by(_FLOW).agg(pl.col("volume").sum())
+    return df.sort([*_FLOW, "volume"]).group_by(_FLOW, maintain_order=True).agg(pl.col("volume").sum())
 
 
 def _route_countries(routes: FrameLike) -> pl.DataFrame:
-    """``[route_id, carrier, start_year, capacity, country]``: one row per country a route crosses."""
+    """``[route_id, carrier, start_year, capacity, country, pos]``: one row per country a route crosses,
+    ``pos`` its place along the route (0 = first; a country listed twice keeps its first place)."""
     df = as_frame(routes)
     return (
         df.select(
             "route_id", "carrier", "start_year", pl.col("capacity").cast(pl.Float64),
             country=pl.col("countries").str.split(";"),
         )
-        .explode("country")
+        .with_columns(pos=pl.int_ranges(0, pl.col("country").list.len(), dtype=pl.Int32))
+        .explode("country", "pos")
         .with_columns(pl.col("country").str.strip_chars())
         .filter(pl.col("country") != "")
+        .unique(["route_id", "carrier", "start_year", "capacity", "country"], keep="first", maintain_order=True)
     )

@@ -80,6 +80,38 @@ def decode_text(raw: bytes, *, source: str, path: Path, encoding: str = "utf-8")
         ) from None
 
 
+def xlsx_rows(
+    source: str,
+    path: Path,
+    *,
+    sheets: Iterable[str] | None = None,
+    max_row: int | None = None,
+    max_col: int | None = None,
+    data_only: bool = True,
+    first_only: bool = False,
+) -> dict[str, list[tuple]]:
+    """Cell values of an .xlsx workbook, sheet name → rows (tuples), read completely before returning.
+
+    openpyxl's read-only mode decompresses and parses each sheet lazily, so a corrupt workbook can fail
+    while rows are iterated (``zlib.error``, ``ParseError``, ``TypeError`` from a mangled attribute — all
+    found by fuzzing). Everything openpyxl does happens here, inside one guard, and any failure becomes a
+    one-line :class:`SourceFormatError` naming the file. ``sheets`` (default: all, or only the first with
+    ``first_only``) keeps the workbook order.
+    """
+    import openpyxl
+
+    try:
+        wb = openpyxl.load_workbook(path, read_only=True, data_only=data_only)
+        try:
+            names = list(sheets) if sheets is not None else wb.sheetnames[:1] if first_only else wb.sheetnames
+            return {n: list(wb[n].iter_rows(max_row=max_row, max_col=max_col, values_only=True)) for n in names}
+        finally:
+            wb.close()
+    except Exception as exc:  # openpyxl, zipfile, zlib and xml raise many types for corrupt files
+        reason = (str(exc).splitlines() or [""])[0][:80]
+        raise SourceFormatError(source, str(path), f"not a readable Excel workbook ({type(exc).__name__}: {reason})") from None
+
+
 def header_line(path: Path, *, max_bytes: int = 65536) -> str:
     """The first line of a (possibly gzipped) text file, for ``handles`` sniffing."""
     with open(path, "rb") as fh:

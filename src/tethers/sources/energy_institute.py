@@ -41,8 +41,9 @@ import polars as pl
 import pyarrow as pa
 
 from .. import countries
+from ..errors import SourceFormatError
 from . import Source
-from ._common import ROW, header_line, read_csv_strings, to_number
+from ._common import ROW, header_line, read_csv_strings, to_number, xlsx_rows
 
 TOTALS = frozenset({"Total imports", "Total exports"})
 # importer-side subtotal rows (the exporter axis has no subtotals)
@@ -106,41 +107,28 @@ class EnergyInstitute(Source):
     # -- the all-data workbook ---------------------------------------------------------------
     def _matrix_sheets(self, path: Path, *, strict: bool) -> dict[str, tuple[int, str]]:
         """Sheets whose title (column A, first rows) names a gas trade-movement matrix → (year, mode)."""
-        import openpyxl
-
         try:
-            wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
-        except Exception as exc:  # openpyxl/zipfile raise many types for corrupt files
+            heads = xlsx_rows(self.id, path, max_row=3, max_col=1)
+        except SourceFormatError:
             if strict:
-                raise self.fail(path, f"not a readable Excel workbook ({type(exc).__name__}: {str(exc)[:80]})") from None
+                raise
             return {}
         out = {}
-        try:
-            for ws in wb.worksheets:
-                for (cell,) in ws.iter_rows(min_row=1, max_row=3, max_col=1, values_only=True):
-                    m = _TITLE.search(_clean(cell))
-                    if m:
-                        out[ws.title] = (int(m.group(1)), "pipeline" if "pipeline" in m.group(2).lower() else "lng")
-                        break
-        finally:
-            wb.close()
+        for title, rows in heads.items():
+            for (cell,) in rows:
+                m = _TITLE.search(_clean(cell))
+                if m:
+                    out[title] = (int(m.group(1)), "pipeline" if "pipeline" in m.group(2).lower() else "lng")
+                    break
         return out
 
     def _parse_workbook(self, path: Path) -> pl.DataFrame:
-        import openpyxl
-
         sheets = self._matrix_sheets(path, strict=True)
         if not sheets:
             raise self.fail(path, "no sheet titled 'Natural Gas: Trade movements <year> by pipeline / as liquefied natural gas'")
-        wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
-        try:
-            frames = [
-                self._parse_matrix(f"{path}[{name}]", [list(r) for r in wb[name].iter_rows(values_only=True)], year, mode)
-                for name, (year, mode) in sheets.items()
-            ]
-        finally:
-            wb.close()
-        return pl.concat(frames)
+        cells = xlsx_rows(self.id, path, sheets=sheets)
+        return pl.concat([self._parse_matrix(f"{path}[{name}]", [list(r) for r in cells[name]], year, mode)
+                          for name, (year, mode) in sheets.items()])
 
     def _parse_matrix(self, where: str, rows: list[list], year: int, mode: str) -> pl.DataFrame:
         head = next((i for i, r in enumerate(rows) if r and _clean(r[0]) == "To"), None)

@@ -35,8 +35,9 @@ import polars as pl
 import pyarrow as pa
 
 from .. import countries
+from ..errors import SourceFormatError
 from . import Source
-from ._common import ROW, header_line, read_csv_strings, to_number
+from ._common import ROW, header_line, read_csv_strings, to_number, xlsx_rows
 
 AREAS: dict[str, tuple[str, ...]] = {
     "Canary Islands": ("ESP",),
@@ -96,35 +97,22 @@ class Gem(Source):
     def _header(self, path: Path) -> list[str]:
         suffix = path.suffix.lower()
         if suffix in (".xlsx", ".xlsm"):
-            import openpyxl
-
             try:
-                wb = openpyxl.load_workbook(path, read_only=True)
-                try:
-                    row = next(wb.worksheets[0].iter_rows(max_row=1, values_only=True), ())
-                finally:
-                    wb.close()
-            except Exception:  # not a workbook: not ours
+                sheets = xlsx_rows(self.id, path, max_row=1, data_only=False, first_only=True)
+            except SourceFormatError:  # not a workbook: not ours
                 return []
-            return [str(c).strip() for c in row if c is not None]
+            first = next(iter(sheets.values()), [])
+            return [str(c).strip() for c in (first[0] if first else ()) if c is not None]
         if suffix in (".csv", ".gz"):
             return [c.strip() for c in header_line(path).split(",")]
         return []
 
     def _read_xlsx(self, path: Path) -> pl.DataFrame:
-        import openpyxl
-
-        try:
-            wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
-        except Exception as exc:  # openpyxl/zipfile raise many types for corrupt files
-            raise self.fail(path, f"not a readable Excel workbook ({type(exc).__name__}: {str(exc)[:80]})") from None
-        try:
-            rows = wb.worksheets[0].iter_rows(values_only=True)
-            header = [str(c).strip() if c is not None else "" for c in next(rows, ())]
-            keep = [j for j, h in enumerate(header) if h and h != "geometry"]
-            data = [[_text(r[j]) if j < len(r) else None for j in keep] for r in rows if any(v is not None for v in r)]
-        finally:
-            wb.close()
+        sheets = xlsx_rows(self.id, path, first_only=True)
+        rows = iter(next(iter(sheets.values()), []))
+        header = [str(c).strip() if c is not None else "" for c in next(rows, ())]
+        keep = [j for j, h in enumerate(header) if h and h != "geometry"]
+        data = [[_text(r[j]) if j < len(r) else None for j in keep] for r in rows if any(v is not None for v in r)]
         missing = [c for c in _GGIT_REQUIRED if c not in header]
         if missing:
             raise self.fail(path, f"missing column(s) {', '.join(map(repr, missing))}; header has {header[:12]}", row=1)

@@ -204,18 +204,19 @@ def product_detail(trade: pl.DataFrame, country: str, targets: frozenset[str], f
     years = sorted(set(with_t["year"].to_list()))
     before = [y for y in years if y <= year]
     yr = before[-1] if before else years[0]
-    rows = _pick_source(rows.filter(pl.col("year") == yr))
+    # sorted: every float sum below runs in a fixed order (bit-identical results from run to run)
+    rows = _pick_source(rows.filter(pl.col("year") == yr)).sort("product", "partner", "value_usd")
     src = rows["source"][0]
     wide = (
         rows.with_columns(
             grp=pl.when(pl.col("partner").is_in(list(targets))).then(pl.lit("T"))
             .when(pl.col("partner") == "WLD").then(pl.lit("W")).otherwise(pl.col("partner"))
         )
-        .group_by("product", "grp").agg(pl.col("value_usd").sum())
+        .group_by("product", "grp", maintain_order=True).agg(pl.col("value_usd").sum())
     )
     tgt = wide.filter(pl.col("grp") == "T").select("product", xt="value_usd")
     wld = wide.filter(pl.col("grp") == "W").select("product", xw="value_usd")
-    oth = wide.filter(~pl.col("grp").is_in(["T", "W"])).group_by("product").agg(
+    oth = wide.filter(~pl.col("grp").is_in(["T", "W"])).sort("product", "grp").group_by("product", maintain_order=True).agg(
         known=pl.col("value_usd").sum(), known_sq=(pl.col("value_usd") ** 2).sum()
     )
     j = (
