@@ -111,6 +111,63 @@ def test_mutated_real_samples_load_or_raise_one_line(source_id, sample, tmp_path
     _check_load(source_id, path)
 
 
+# Mutations that once leaked a raw exception (found by the fuzzer above; kept as fixed regressions).
+FOUND = [
+    ("energy_institute", "energy_institute/EI-stats-review-2024-gas-trade-sheets.xlsx", [("flip", 4704, 47)],
+     "not a readable Excel workbook"),  # zlib.error while openpyxl streamed a sheet
+    ("baci", "baci/BACI_HS02_Y2021_V202301_CONVERTED_kaz_top5_excerpt.csv", [("token", 12, b'"')],
+     "malformed CSV"),  # an unclosed quote: polars.ComputeError
+    ("unvotes", "unvotes/unvotes_pkg_un_votes.csv", [("truncate", 168, 0), ("truncate", 2694, 0),
+                                                     ("token", 3647, b"9" * 40)],
+     "out of range for a whole number"),  # polars.InvalidOperationError casting 1e41 to Int64
+    ("eurostat", "eurostat/eurostat_member_trade_KZ_monthly_excerpt.csv", [("token", 0, b'""')],
+     "not readable as CSV header fields"),  # ColumnNotFoundError: the reader saw '""REPORTER' differently
+    ("nbk", "nbk/nbk_get_rates_2026-08-01_excerpt.xml", [("token", 30, b"NaN")],
+     "not well-formed XML: unknown encoding"),  # LookupError from expat
+]
+# A tab before a header name: the header check strips it, the reader kept it (ColumnNotFoundError). The
+# mutated files now load with the rows of the untouched sample.
+TAB_IN_HEADER = [
+    ("baci", "baci/BACI_HS02_Y2021_V202301_CONVERTED_kaz_top5_excerpt.csv", 0),
+    ("energy_institute", "energy_institute/gas_trade_movements_long_excerpt.csv", 0),
+    ("eurostat", "eurostat/eurostat_eu27_exports_by_partner_annual_excerpt.csv", 0),
+    ("eurostat", "eurostat/eurostat_member_trade_KZ_monthly_excerpt.csv", 0),
+    ("gem", "gem/goit_mapdata_2024-06_excerpt.csv", 35),
+]
+
+
+@pytest.mark.parametrize(("source_id", "sample", "ops", "message"), FOUND, ids=[f"{s}:{o}" for s, _, o, _ in FOUND])
+def test_mutations_found_by_fuzzing(source_id, sample, ops, message, tmp_path):
+    src = SAMPLES / sample
+    path = _folder(src, tmp_path) / src.name
+    path.write_bytes(_mutate(src.read_bytes(), ops))
+    with pytest.raises(TethersError, match=message) as exc:
+        get_source(source_id).read(path)
+    assert "\n" not in str(exc.value) and path.name in str(exc.value)
+
+
+@pytest.mark.parametrize(("source_id", "sample", "pos"), TAB_IN_HEADER, ids=[s for _, s, _ in TAB_IN_HEADER])
+def test_tab_before_a_header_name_loads_the_same_rows(source_id, sample, pos, tmp_path):
+    src = SAMPLES / sample
+    path = _folder(src, tmp_path) / src.name
+    path.write_bytes(_mutate(src.read_bytes(), [("token", pos, b"\t")]))
+    got, want = get_source(source_id).read(path).tables, get_source(source_id).read(src).tables
+    assert {k: t.to_pylist() for k, t in got.items()} == {k: t.to_pylist() for k, t in want.items()}
+
+
+def test_every_byte_flip_of_a_parquet_sample_is_one_line():
+    """Polars' Parquet reader panicked (pyo3 PanicException, not an Exception) on a corrupt page."""
+    src = SAMPLES / "adb_mrio" / "adb_mrio72_country_sector_summary_2021_kaz_excerpt.parquet"
+    raw = src.read_bytes()
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = _folder(src, Path(tmp)) / src.name
+        for pos in range(0, len(raw), max(1, len(raw) // 400)):
+            path.write_bytes(_mutate(raw, [("flip", pos, raw[pos] ^ 0x5A)]))
+            _check_load("adb_mrio", path)
+
+
 # ---- scenario parser ------------------------------------------------------------------------------
 
 KEYS = ["name", "description", "coalition", "targets", "start_year", "measures", "third_countries", "parameters",

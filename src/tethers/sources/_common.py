@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from functools import cache
 from pathlib import Path
 
+import numpy as np
 import polars as pl
 import pyarrow as pa
 
@@ -126,6 +127,20 @@ def header_line(path: Path, *, max_bytes: int = 65536) -> str:
     return head.split(b"\n", 1)[0].decode("utf-8", errors="replace").strip("\r")
 
 
+def first_unbalanced_quote_line(path: Path) -> int | None:
+    """1-based number of the first line with an odd number of ``"`` (an opened, unclosed quote), or None.
+
+    Streams the file (gzip too); a CSV with quoted fields spanning lines would be reported at its first
+    line, which is where a reader should look anyway.
+    """
+    opener = gzip.open if path.suffix.lower() == ".gz" else open
+    with opener(path, "rb") as fh:
+        for n, line in enumerate(fh, start=1):
+            if line.count(b'"') % 2:
+                return n
+    return None
+
+
 def read_csv_strings(
     path: Path,
     *,
@@ -178,6 +193,16 @@ def read_csv_strings(
         ) from None
     if df.height == 0:
         raise SourceFormatError(source, str(path), "no data rows after the header", row=2)
+    # name the required columns as the header check saw them (blanks stripped), unless that would merge two
+    # columns; other names stay raw (in the UN Digital Library scrape ' CHILE' and 'CHILE' are two columns)
+    taken = set(df.columns)
+    df = df.rename({c: c.strip() for c in df.columns
+                    if c != c.strip() and c.strip() in required and c.strip() not in taken})
+    unread = [c for c in required if c not in df.columns]
+    if unread:  # the text check saw them, the CSV reader did not (e.g. stray quotes around a name)
+        raise SourceFormatError(
+            source, str(path), f"column(s) {', '.join(map(repr, unread))} not readable as CSV header fields; "
+            f"the reader found {df.columns[:12]}", row=1)
     last = df.columns[-1]
     if df.get_column(last).null_count():
         line = _first_ragged_line(text, separator, len(header))
@@ -245,6 +270,12 @@ def to_number(
             raise SourceFormatError(
                 source, str(path), f"{frac[col][0]!r} is not a whole number", row=frac[ROW][0], column=label or col
             )
+        if dtype.is_integer():  # a whole number beyond the integer type (e.g. 1e41 for an Int64 id)
+            info = np.iinfo(str(dtype).lower())
+            big = tmp.filter(pl.col("__num").is_not_null() & ((out < float(info.min)) | (out >= float(info.max) + 1.0)))
+            if big.height:
+                raise SourceFormatError(source, str(path), f"{big[col][0]!r} is out of range for a whole number",
+                                        row=big[ROW][0], column=label or col)
         out = out.cast(dtype)
     return tmp.with_columns(out.alias(col)).drop("__num")
 

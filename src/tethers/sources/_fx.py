@@ -135,6 +135,8 @@ def read_xml(path: Path, *, source: str) -> ET.Element:
         raise SourceFormatError(
             source, str(path), f"not well-formed XML: {expat.ErrorString(exc.code)}{hint}", row=exc.lineno
         ) from None
+    except LookupError as exc:  # an unknown encoding in the XML declaration (fuzzing found 'NaNutf-8')
+        raise SourceFormatError(source, str(path), f"not well-formed XML: {exc}", row=1) from None
     return roots[0]
 
 

@@ -117,9 +117,11 @@ class AdbMrio(Source):
 
     def _read(self, path: Path) -> pl.DataFrame:
         if path.name.lower().endswith(".parquet"):
-            try:
-                df = pl.read_parquet(path)
-            except Exception as exc:  # polars raises several types for a corrupt file
+            import pyarrow.parquet as pq
+
+            try:  # pyarrow validates the footer and pages; Polars' reader can panic on a corrupt page (fuzzing)
+                df = pl.from_arrow(pq.read_table(path))
+            except (Exception, pl.exceptions.PanicException) as exc:  # a PanicException is not an Exception
                 raise self.fail(path, f"not a readable Parquet file ({type(exc).__name__})") from None
             if df.height == 0:
                 raise self.fail(path, "no rows")

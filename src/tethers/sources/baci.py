@@ -36,7 +36,7 @@ import polars as pl
 import pyarrow as pa
 
 from . import Source
-from ._common import ROW, header_line, read_csv_strings
+from ._common import ROW, first_unbalanced_quote_line, header_line, read_csv_strings
 
 RELEASE_COLUMNS = ["t", "i", "j", "k", "v", "q"]
 HS_REVISIONS = {"92": "HS92", "96": "HS96", "02": "HS02", "07": "HS07", "12": "HS12", "17": "HS17", "22": "HS22"}
@@ -138,8 +138,7 @@ class Baci(Source):
                 pl.lit(self.id).alias("source"),
                 bad.fill_null(True).alias("__bad"),
             ).collect(engine="streaming")
-        except (pl.exceptions.ComputeError, pl.exceptions.InvalidOperationError, pl.exceptions.SchemaError,
-                pl.exceptions.NoDataError, OSError):
+        except (pl.exceptions.PolarsError, OSError):  # the text path finds and words the error
             return None
         if df.height == 0 or df["__bad"].any():
             return None
@@ -156,7 +155,17 @@ class Baci(Source):
                              truncate_ragged_lines=True).lazy()
         else:
             lf = pl.scan_csv(path, infer_schema=False, encoding="utf8-lossy", truncate_ragged_lines=True)
+        try:  # the header matched once stripped of blanks and quotes: name the columns that way too
+            names = lf.collect_schema().names()
+        except pl.exceptions.PolarsError as exc:
+            raise self._malformed(path, exc) from None
+        lf = lf.rename({c: c.strip().strip('"') for c in names})
         return lf.with_row_index(ROW, offset=2).with_columns(pl.col(ROW).cast(pl.Int64))
+
+    def _malformed(self, path: Path, exc: Exception):
+        """A one-line error for a file Polars' CSV reader cannot parse (e.g. an unclosed quote)."""
+        return self.fail(path, f"malformed CSV ({(str(exc).splitlines() or [''])[0][:100]})",
+                         row=first_unbalanced_quote_line(path))
 
     def _read_extract(self, path: Path) -> pl.LazyFrame:
         head = [h.strip() for h in header_line(path).split(",")]
@@ -213,7 +222,11 @@ class Baci(Source):
             pl.when(q_missing).then(None).otherwise(pl.lit("t")).alias("quantity_unit"),
             pl.lit(self.id).alias("source"),
             *flags,
-        ).collect(engine="streaming")
+        )
+        try:
+            df = df.collect(engine="streaming")
+        except pl.exceptions.PolarsError as exc:
+            raise self._malformed(path, exc) from None
         self._raise_first_bad(path, lf, df, checks)
         df = df.drop([f"__bad{n}" for n in range(len(checks))])
         if df.height == 0:
