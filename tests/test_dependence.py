@@ -471,3 +471,25 @@ def test_a_pole_country_is_not_a_pole_of_its_own_balance(atlas):
     assert bal.poles == ("CHN", "EU27", "USA", "TUR", "CASIA")
     assert any("RUS is itself a pole" in n for n in bal.notes)
     assert set(bal.by_dimension["k"].drop_nulls()) <= {5}
+
+
+def test_china_takes_gas_via_kazakhstan(atlas):
+    """China's 2021 gas imports crossing Kazakhstan = its pipeline imports from Turkmenistan and Uzbekistan
+    (the Central Asia–China pipeline enters China from Kazakhstan): 31.5 + 4.3 bcm in the Energy Institute's
+    'Natural gas: trade movements 2021 by pipeline' table. Kazakhstan's own 5.9 bcm is trade, not transit."""
+    e = dependence("KAZ", "CHN", 2021, atlas=atlas).section("energy")
+    via = e.value("gas_transit_provided")
+    flows = atlas.sql("SELECT exporter, volume FROM energy_flows WHERE importer = 'CHN' AND year = 2021 "
+                      "AND carrier = 'gas' AND mode = 'pipeline'")
+    by = dict(flows.rows())
+    assert (round(by["TKM"], 1), round(by["UZB"], 1), round(by["KAZ"], 1)) == (31.5, 4.3, 5.9)
+    assert via == pytest.approx(by["TKM"] + by["UZB"], rel=1e-12)
+    assert e.value("gas_transit_provided_pipeline_share") == pytest.approx(via / sum(by.values()), rel=1e-12)
+    # Russia's imports of Turkmen gas (Central Asia–Center pipeline) cross Kazakhstan too
+    rus = atlas.sql("SELECT volume FROM energy_flows WHERE importer = 'RUS' AND exporter = 'TKM' AND year = 2021 "
+                    "AND carrier = 'gas'")["volume"].sum()
+    assert rus > 0
+    got = dependence("KAZ", "RUS", 2021, atlas=atlas).section("energy").value("gas_transit_provided")
+    assert got == pytest.approx(rus, rel=1e-12)
+    # a pole the country belongs to (Central Asia) gets no "transit provided" row
+    assert dependence("KAZ", "CASIA", 2021, atlas=atlas).section("energy").value("gas_transit_provided") is None

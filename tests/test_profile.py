@@ -10,6 +10,9 @@ References
 * UN votes: A/RES/68/262 (27 Mar 2014) Kazakhstan abstained, tally 100-11-58; A/RES/ES-11/1 (2 Mar 2022)
   abstained, tally 141-5-35; ES-11/3 (7 Apr 2022) voted no, tally 93-24-58 (UN press releases GA/11493,
   GA/12407, GA/12414).
+* Gas: Energy Institute Statistical Review, "Natural gas: trade movements 2021 by pipeline": Kazakhstan →
+  China 5.9 bcm; Turkmenistan → China 31.5 and Uzbekistan → China 4.3 bcm, which cross Kazakhstan on the
+  Central Asia–China pipeline (hand-kept routes, each row cited).
 """
 
 from __future__ import annotations
@@ -73,7 +76,7 @@ def test_votes_2021_counts_are_consistent(kaz2021):
 
 def test_sources_are_named(kaz2021):
     sections = set(kaz2021.sources["section"])
-    assert {"trade", "memberships", "votes"} <= sections
+    assert {"trade", "memberships", "votes", "energy"} <= sections
     assert kaz2021.sources["licence"].str.len_chars().min() > 0
 
 
@@ -113,3 +116,21 @@ def test_kazakhstan_votes_on_ukraine(atlas, resolution, vote, tally):
 def test_unknown_resolution(atlas):
     with pytest.raises(DataNotAvailableError, match="A/RES/99/999"):
         vote_record("KAZ", "99/999", atlas=atlas)
+
+
+def test_energy_by_pole(kaz2021, atlas_path):
+    """China takes gas from (5.9 bcm) and via (31.5 + 4.3 bcm) Kazakhstan; most oil leaves through Russia."""
+    from tethers.dependence import energy_section
+    from tethers.store import Atlas
+
+    e = {r["pole"]: r for r in kaz2021.energy.iter_rows(named=True)}
+    assert list(e) == ["RUS", "CHN", "EU27", "USA", "TUR", "CASIA"]
+    assert round(e["CHN"]["gas_exports_bcm"], 1) == 5.9
+    assert round(e["CHN"]["transit_provided_bcm"], 1) == round(31.5 + 4.3, 1)
+    assert e["RUS"]["oil_transit_share"] > 0.5  # CPC and Atyrau–Samara carry most Kazakh crude
+    assert e["CASIA"]["transit_provided_bcm"] is None  # Kazakhstan is itself in Central Asia
+    with Atlas(atlas_path) as a:  # the same figures as `tethers dependence` (one definition)
+        sec = energy_section("KAZ", "RUS", 2021, atlas=a)
+    assert e["RUS"]["oil_transit_share"] == sec.value("oil_transit_share")
+    assert e["RUS"]["gas_import_share"] == sec.value("gas_import_share")
+    assert "energy" in kaz2021.to_dict() and len(kaz2021.to_dict()["energy"]) == 6

@@ -634,7 +634,9 @@ ENERGY_DEF = (
     "(bcm, pipeline + LNG; Energy Institute Statistical Review). Transit: T_P = share of the country's exports of a "
     "carrier whose allocated routes cross a state of P other than the exporter and the destination "
     "(measures.transit; hand-kept operating routes, only countries downstream of the exporter count, capacity-weighted split); "
-    "gas volumes in bcm, crude oil (HS 270900) in USD from BACI exports by destination."
+    "gas volumes in bcm, crude oil (HS 270900) in USD from BACI exports by destination. Transit provided: the "
+    "pole's gas imports from third exporters allocated to routes that cross the country (measures.transit_through), "
+    "in bcm and as a share of the pole's gas imports (all, and pipeline only)."
 )
 
 
@@ -695,8 +697,31 @@ def _transit(ctx: _Ctx, gas: pl.DataFrame) -> tuple[list[dict], list[str], list,
         parts.append(t.select("carrier", "pole", "unit", "exports", "via", "share", "unrouted_share"))
         srcs.append(("routes", ["handkept"]))
         srcs.append(("trade" if carrier == "oil" else "energy_flows", _flows_src(oil if carrier == "oil" else gas)))
+    rows += _transit_provided(ctx, routes.filter(pl.col("carrier") == "gas"))
     detail = pl.concat(parts, how="vertical_relaxed") if parts else pl.DataFrame()
     return rows, gaps, srcs, detail
+
+
+def _transit_provided(ctx: _Ctx, gas_routes: pl.DataFrame) -> list[dict]:
+    """The other direction: the pole's gas imports from third exporters that cross the country (its leverage)."""
+    from .measures.transit import transit_through
+
+    imports = qm.energy_imports(ctx.atlas, ctx.members, year=ctx.year, carrier="gas")
+    if imports.height == 0 or ctx.country in ctx.members:
+        return []
+    through = transit_through(imports, gas_routes, ctx.country, year=ctx.year)
+    via = float(through["via"].sum())
+    unit = imports["unit"][0]
+    total = float(imports["volume"].sum())
+    pipeline = float(imports.filter(pl.col("mode") == "pipeline")["volume"].sum())
+    return [
+        _m("gas_transit_provided", f"{ctx.on}'s gas imports from third countries crossing the country", via, unit,
+           headline=via > 0),
+        _m("gas_transit_provided_share", f"share of {ctx.on}'s gas imports crossing the country",
+           via / total if total > 0 else None, "share"),
+        _m("gas_transit_provided_pipeline_share", f"share of {ctx.on}'s pipeline gas imports crossing the country",
+           via / pipeline if pipeline > 0 else None, "share"),
+    ]
 
 
 def _flows_src(df: pl.DataFrame) -> list[str]:
@@ -963,6 +988,12 @@ def dependence(country: str, on: str = "RUS", year: int = 2021, *, atlas: Atlas 
             atlas.close()
 
 
+def energy_section(country: str, on: str, year: int, *, atlas: Atlas) -> Section:
+    """The energy dimension alone of :func:`dependence` (gas by partner, transit both ways)."""
+    iso3, pole = countries.resolve(country), resolve_pole(on)
+    return _energy(_Ctx(atlas, iso3, pole, year, pole_members(pole, year, country=iso3)))
+
+
 def compare(countries_: Sequence[str], year: int = 2021, *, on: str = "RUS", atlas: Atlas | None = None,
             poles: Sequence[str] = countries.POLE_ORDER) -> Comparison:
     """:func:`dependence` of each country on ``on`` in ``year``, plus each one's balance index, side by side."""
@@ -1002,5 +1033,5 @@ def _compare_rows(d: Dependence) -> pl.DataFrame:
 
 __all__ = [
     "DIMENSIONS", "Section", "Dependence", "CriticalProducts", "Comparison", "dependence", "critical_dependencies",
-    "compare", "resolve_pole", "pole_label", "currency_of", "authoritative_memberships",
+    "compare", "energy_section", "resolve_pole", "pole_label", "currency_of", "authoritative_memberships",
 ]

@@ -30,6 +30,11 @@ class Profile:
     votes : counts of the country's UNGA roll-call votes in ``year``: {yes, no, abstain, absent, roll_calls};
         ``absent`` is None where the year's source does not record absences (unvotes).
     alignment : agreement with each pole in ``year``: [pole, label, agreement (0–1), kappa, n].
+    energy : gas and oil by pole in ``year`` (:func:`tethers.dependence.dependence`'s energy section):
+        [pole, label, gas_import_share, gas_export_share, gas_exports_bcm, gas_transit_share,
+        oil_transit_share, transit_provided_bcm, transit_provided_share]; shares 0–1 (``transit`` = exports
+        whose routes cross the pole; ``transit_provided`` = the pole's gas imports from third countries that
+        cross this country, and its share of the pole's pipeline gas imports); null where the atlas has no data.
     sources : where each section's figures came from: [section, source, file, licence].
     notes : caveats a reader must see (coverage gaps, carried-forward memberships …).
     """
@@ -45,20 +50,22 @@ class Profile:
     alignment: pl.DataFrame
     sources: pl.DataFrame
     notes: list[str] = field(default_factory=list)
+    energy: pl.DataFrame = field(default_factory=pl.DataFrame)
 
     def tidy(self) -> dict[str, pl.DataFrame]:
         """Every section as a tidy Polars frame."""
         totals = pl.DataFrame({"flow": list(self.totals), "value_usd": list(self.totals.values())})
         votes = pl.DataFrame({"vote": list(self.votes), "count": list(self.votes.values())})
         return {"totals": totals, "partners": self.partners, "poles": self.poles, "memberships": self.memberships,
-                "votes": votes, "alignment": self.alignment, "sources": self.sources}
+                "votes": votes, "alignment": self.alignment, "energy": self.energy, "sources": self.sources}
 
     def to_dict(self) -> dict:
         return {
             "country": self.country, "name": self.name, "year": self.year, "totals_usd": self.totals,
             "partners": self.partners.to_dicts(), "poles": self.poles.to_dicts(),
             "memberships": self.memberships.to_dicts(), "votes": self.votes,
-            "alignment": self.alignment.to_dicts(), "sources": self.sources.to_dicts(), "notes": self.notes,
+            "alignment": self.alignment.to_dicts(), "energy": self.energy.to_dicts(), "sources": self.sources.to_dicts(),
+            "notes": self.notes,
         }
 
 
@@ -75,8 +82,11 @@ def profile(country: str, year: int, *, atlas: Atlas | None = None, top: int = 1
         totals, partners, pole_tbl, trade_src = _trade_section(atlas, iso3, year, top, poles, notes)
         members, member_src = _membership_section(atlas, iso3, year, poles, notes)
         votes, align, vote_src = _votes_section(atlas, iso3, year, poles, notes)
-        sources = pl.concat([trade_src, member_src, vote_src], how="vertical_relaxed")
-        return Profile(iso3, countries.name(iso3), year, totals, partners, pole_tbl, members, votes, align, sources, notes)
+        energy, energy_src = _energy_section(atlas, iso3, year, poles)
+        sources = pl.concat([trade_src, member_src, vote_src, energy_src], how="vertical_relaxed").unique(
+            maintain_order=True)
+        return Profile(iso3, countries.name(iso3), year, totals, partners, pole_tbl, members, votes, align, sources,
+                       notes, energy)
     finally:
         if own:
             atlas.close()
@@ -118,6 +128,31 @@ def _trade_section(atlas, iso3, year, top, poles, notes):
     totals = {r["flow"]: r["value_usd"] for r in trade.group_by("flow").agg(pl.col("value_usd").sum()).iter_rows(named=True)}
     used = sorted(trade["source"].unique().to_list())
     return totals, ranked, by_pole, _provenance(atlas, "trade", "trade", used)
+
+
+ENERGY_METRICS = {  # profile column → metric of the dependence energy section
+    "gas_import_share": "gas_import_share", "gas_export_share": "gas_export_share",
+    "gas_exports_bcm": "gas_export_volume", "gas_transit_share": "gas_transit_share",
+    "oil_transit_share": "oil_transit_share", "transit_provided_bcm": "gas_transit_provided",
+    "transit_provided_share": "gas_transit_provided_pipeline_share",
+}
+
+
+def _energy_section(atlas, iso3, year, poles):
+    """One row per named pole: the energy section of :func:`tethers.dependence.dependence` (same definitions)."""
+    from . import dependence as dep
+
+    rows, sources = [], []
+    for pole in [p for p in poles if p != "ROW"]:
+        if not dep.pole_members(pole, year, country=iso3):
+            continue
+        sec = dep.energy_section(iso3, pole, year, atlas=atlas)
+        rows.append({"pole": pole, "label": countries.POLE_LABELS.get(pole, pole),
+                     **{col: sec.value(metric) for col, metric in ENERGY_METRICS.items()}})
+        sources.append(sec.sources.select(pl.lit("energy").alias("section"), "source", "file", "licence"))
+    schema = {"pole": pl.Utf8, "label": pl.Utf8, **dict.fromkeys(ENERGY_METRICS, pl.Float64)}
+    src = pl.concat(sources, how="vertical_relaxed").unique().sort("source", "file") if sources else None
+    return pl.DataFrame(rows, schema=schema), src if src is not None else _provenance(atlas, "energy", "energy_flows", [])
 
 
 def _membership_section(atlas, iso3, year, poles, notes):

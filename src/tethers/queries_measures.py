@@ -127,6 +127,14 @@ def energy_flows(atlas: Atlas, country: str, *, years: tuple[int, int]) -> pl.Da
     )
 
 
+def energy_imports(atlas: Atlas, importers: Iterable[str], *, year: int, carrier: str) -> pl.DataFrame:
+    """``energy_flows`` rows of ``carrier`` into any of ``importers`` in ``year`` (every exporter)."""
+    return atlas.sql(
+        "SELECT * FROM energy_flows WHERE list_contains(?, importer) AND year = ? AND carrier = ?",
+        [list(importers), year, carrier],
+    )
+
+
 def routes(atlas: Atlas, *, carriers: Iterable[str], source: str = "handkept",
            status: str = "operating") -> pl.DataFrame:
     """Routes of one source (default the hand-kept table of main international routes) that are operating."""

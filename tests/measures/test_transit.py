@@ -202,3 +202,67 @@ def test_real_handkept_routes_parse_and_allocate():
     out = dict(X.transit_shares(flows, routes).select("pole", "via").rows())
     assert out["RUS"] == pytest.approx(100.0 * (67 + 17.5) / (67 + 17.5 + 20 + 5.2), rel=1e-12)
     assert out["CHN"] == pytest.approx(100.0 * 20 / 109.7, rel=1e-12)  # the China flow itself is not transit
+
+
+def test_transit_through_a_country_by_hand():
+    # Central Asia–China pipeline TKM → UZB → KAZ → CHN (two lines, capacities 15 and 25).
+    # TKM→CHN 30 and UZB→CHN 4 cross KAZ in full; KAZ's own 6 is not transit *through* KAZ; RUS→CHN 7
+    # has no route here (unrouted, via 0). Through UZB: only TKM's 30 (KAZ's gas enters downstream).
+    routes = routes_frame([("a", "gas", "TKM;UZB;KAZ;CHN", 15.0, 2009), ("c", "gas", "TKM;UZB;KAZ;CHN", 25.0, 2014)])
+    flows = flows_frame([(2021, "TKM", "CHN", "gas", 30.0), (2021, "UZB", "CHN", "gas", 4.0),
+                         (2021, "KAZ", "CHN", "gas", 6.0), (2021, "RUS", "CHN", "gas", 7.0)])
+    kaz = X.transit_through(flows, routes, "KAZ")
+    assert kaz.select("exporter", "volume", "via").rows() == [("RUS", 7.0, 0.0), ("TKM", 30.0, 30.0), ("UZB", 4.0, 4.0)]
+    uzb = X.transit_through(flows, routes, "UZB")
+    # KAZ's gas enters downstream of UZB: it does not cross UZB
+    assert dict(uzb.select("exporter", "via").rows()) == pytest.approx({"KAZ": 0.0, "RUS": 0.0, "TKM": 30.0}, abs=EXACT)
+    unordered = X.transit_through(flows, routes, "UZB", ordered=False)
+    assert dict(unordered.select("exporter", "via").rows())["KAZ"] == pytest.approx(6.0, abs=EXACT)
+    assert X.transit_through(flows, routes, "KAZ", importer="USA").height == 0
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_transit_through_equals_brute_force_enumeration(seed):
+    """Volume of each flow crossing c = a plain loop over flows and (ordered) routes, on random networks."""
+    flows, routes = random_network(seed)
+    for c in ["RUS", "CHN", "TUR", "GEO", "DEU"]:
+        got = X.transit_through(flows, routes, c)
+        want: dict[tuple, float] = {}
+        for f in flows.filter((pl.col("exporter") != c) & (pl.col("importer") != c)).iter_rows(named=True):
+            key = (f["year"], f["exporter"], f["importer"], f["carrier"])
+            avail = [r for r in routes.iter_rows(named=True) if r["carrier"] == f["carrier"]
+                     and f["exporter"] in r["countries"].split(";")
+                     and (r["start_year"] is None or r["start_year"] <= f["year"])]
+
+            def reaches(path: list[str], f: dict = f) -> bool:
+                return f["importer"] in path and path.index(f["importer"]) > path.index(f["exporter"])
+
+            use = [r for r in avail if reaches(r["countries"].split(";"))] or avail
+            if not use or not reaches(use[0]["countries"].split(";")):  # unrouted, or only outlets (not counted)
+                want[key] = want.get(key, 0.0)
+                continue
+            caps = [r["capacity"] for r in use]
+            w = ([x / sum(caps) for x in caps] if use and all(x is not None and x > 0 for x in caps)
+                 else [1 / len(use)] * len(use))
+            via = 0.0
+            for r, wr in zip(use, w, strict=True):
+                path = r["countries"].split(";")
+                e = path.index(f["exporter"])
+                end = path.index(f["importer"]) if reaches(path) else len(path)
+                if c in path[e + 1 : end]:
+                    via += f["volume"] * wr
+            want[key] = want.get(key, 0.0) + via
+        have = {(r["year"], r["exporter"], r["importer"], r["carrier"]): r["via"] for r in got.iter_rows(named=True)}
+        assert set(have) == set(want)
+        for k, v in want.items():
+            assert have[k] == pytest.approx(v, abs=BRUTE), (c, k)
+
+
+def test_transit_through_counts_only_routes_that_reach_the_importer():
+    # RUS→CHN has no route reaching China here; its only outlet RUS → KAZ → UKR crosses KAZ, but says nothing
+    # about where the gas goes, so by default it is not transit through KAZ (reached_only=False counts it).
+    routes = routes_frame([("cagp", "gas", "TKM;UZB;KAZ;CHN", 55.0, 2009), ("on", "gas", "RUS;KAZ;UKR", 14.6, 1975)])
+    flows = flows_frame([(2021, "TKM", "CHN", "gas", 30.0), (2021, "RUS", "CHN", "gas", 7.0)])
+    assert dict(X.transit_through(flows, routes, "KAZ").select("exporter", "via").rows()) == {"RUS": 0.0, "TKM": 30.0}
+    loose = X.transit_through(flows, routes, "KAZ", reached_only=False)
+    assert dict(loose.select("exporter", "via").rows()) == {"RUS": 7.0, "TKM": 30.0}

@@ -90,7 +90,7 @@ def partner_shares(
     return (
         df.group_by([*keys, "partner"])
         .agg(pl.col("value_usd").sum())
-        .sort([*keys, "partner"])  # a fixed summation order: the same inputs give bit-identical shares
+        .sort([*keys, "partner"])  # a fixed summation order (row order of the input no longer matters)
         .with_columns(share=pl.col("value_usd") / pl.col("value_usd").sum().over(keys))
         .sort([*keys, "value_usd", "partner"], descending=[*([False] * len(keys)), True, False])
         .select(*keys, "partner", "value_usd", "share")

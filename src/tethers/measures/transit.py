@@ -43,7 +43,7 @@ import polars as pl
 from ..countries import POLE_ORDER
 from .trade import FrameLike, as_frame, choose, pole_ids, pole_membership, where
 
-__all__ = ["transit_shares", "route_allocation", "flows_from_trade", "HS_CARRIERS"]
+__all__ = ["transit_shares", "transit_through", "route_allocation", "flows_from_trade", "HS_CARRIERS"]
 
 HS_CARRIERS: dict[str, str] = {"2709": "oil", "2710": "oil_products", "2711": "gas", "2701": "coal"}
 _FLOW = ["year", "exporter", "importer", "carrier", "unit"]
@@ -161,6 +161,59 @@ def transit_shares(
     )
 
 
+def transit_through(
+    flows: FrameLike,
+    routes: FrameLike,
+    country: str,
+    *,
+    importer: str | Iterable[str] | None = None,
+    year: int | Iterable[int] | None = None,
+    carrier: str | Iterable[str] | None = None,
+    weights: Literal["capacity", "equal"] = "capacity",
+    ordered: bool = True,
+    reached_only: bool = True,
+) -> pl.DataFrame:
+    r"""Flows of *other* countries that cross ``country``'s territory: the transit a country provides.
+
+    The mirror image of :func:`transit_shares`: with the same allocation rules and transit countries
+    :math:`C_{fr}`, :math:`X_c = \sum_f \sum_r V_f\, w_{fr}\, \mathbb 1[c \in C_{fr}]` over flows *f* whose
+    exporter and importer are not *c* (e.g. Turkmen and Uzbek gas reaching China through Kazakhstan on
+    the Central Asia–China pipeline).
+
+    ``reached_only`` (default): count only the part of a flow on routes that reach its importer. A flow
+    with no such route is spread over its exporter's outlets (rule 2), which says where it leaves the
+    exporter, not where it goes: with a routes table that lacks, say, Power of Siberia, Russian gas to China
+    would otherwise be counted as crossing Kazakhstan on the Orenburg–Novopskov line.
+
+    Returns
+    -------
+    pl.DataFrame
+        ``[year, carrier, unit, exporter, importer, volume, via]`` for every flow from another exporter to
+        another importer (after the ``importer``/``year``/``carrier`` filters): ``volume`` the flow, ``via``
+        the part of it allocated to routes that cross ``country`` (0 when none does). Sorted by
+        year, carrier, importer, exporter.
+    """
+    f = _flows(flows, year=year, carrier=carrier)
+    f = where(f, importer=importer).filter((pl.col("exporter") != country) & (pl.col("importer") != country))
+    alloc = route_allocation(f, routes, weights=weights, ordered=ordered)
+    rc = _route_countries(routes)
+    if reached_only:
+        alloc = alloc.join(_reaching(rc, ordered=ordered), on=["route_id", "exporter", "importer"], how="semi")
+    crossing = (
+        _transit_countries(alloc, rc, ordered=ordered, include_destination=False)
+        .filter(pl.col("country") == country)
+        .select(*_FLOW, "route_id", "volume").unique()
+        .sort([*_FLOW, "route_id"])  # a fixed summation order
+        .group_by(_FLOW, maintain_order=True).agg(via=pl.col("volume").sum())
+    )
+    return (
+        f.join(crossing, on=_FLOW, how="left")
+        .with_columns(pl.col("via").fill_null(0.0))
+        .sort(["year", "carrier", "importer", "exporter"])
+        .select("year", "carrier", "unit", "exporter", "importer", "volume", "via")
+    )
+
+
 def flows_from_trade(
     trade: FrameLike,
     *,
@@ -189,6 +242,16 @@ def flows_from_trade(
         .with_columns(unit=pl.lit("USD"))
         .sort(["year", "exporter", "importer", "carrier"])
     )
+
+
+def _reaching(rc: pl.DataFrame, *, ordered: bool) -> pl.DataFrame:
+    """``[route_id, exporter, importer]``: pairs of countries of a route the route carries from one to the other."""
+    e = rc.select("route_id", exporter="country", _e="pos")
+    i = rc.select("route_id", importer="country", _i="pos")
+    pairs = e.join(i, on="route_id").filter(pl.col("exporter") != pl.col("importer"))
+    if ordered:
+        pairs = pairs.filter(pl.col("_i") > pl.col("_e"))
+    return pairs.select("route_id", "exporter", "importer")
 
 
 def _transit_countries(alloc: pl.DataFrame, rc: pl.DataFrame, *, ordered: bool,

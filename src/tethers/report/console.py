@@ -29,6 +29,8 @@ def render_profile(prof, console: Console) -> None:
         _trade(prof, console)
     _memberships(prof, console)
     _votes(prof, console)
+    if prof.energy.height:
+        _energy(prof, console)
     st = Table(title="Sources", title_justify="left")
     for col in ("section", "source", "file", "licence"):
         st.add_column(col, overflow="fold")
@@ -104,3 +106,25 @@ def _votes(prof, console: Console) -> None:
     for r in prof.alignment.iter_rows(named=True):
         at.add_row(r["label"], _num(r["agreement"], ".3f"), _num(r["kappa"], ".2f"), str(r["n"]))
     console.print(Columns([vt, at]))
+
+
+def _energy(prof, console: Console) -> None:
+    e = prof.energy
+    et = Table(title="Energy by pole: gas trade (Energy Institute) and transit (routes)", title_justify="left",
+               caption="transit: share of exports whose routes cross the pole; provided: the pole's gas imports "
+                       "from third countries crossing this country (bcm, and share of its pipeline gas imports)",
+               caption_justify="left")
+    cols = [("pole", "left"), ("gas imports from", "right"), ("gas exports to", "right"),
+            ("gas exports crossing", "right"), ("oil exports crossing", "right"), ("transit provided", "right")]
+    for col, just in cols:
+        et.add_column(col, justify=just)
+    for r in e.iter_rows(named=True):
+        given = r["transit_provided_bcm"]
+        provided = "–" if given is None else (f"{given:.1f} bcm ({pct(r['transit_provided_share'], 0)})" if given
+                                               else "0")
+        exports = pct(r["gas_export_share"])
+        if r["gas_exports_bcm"]:
+            exports += f" ({r['gas_exports_bcm']:.1f} bcm)"
+        et.add_row(r["label"], pct(r["gas_import_share"]), exports, pct(r["gas_transit_share"]),
+                   pct(r["oil_transit_share"]), provided)
+    console.print(et)

@@ -204,7 +204,7 @@ def product_detail(trade: pl.DataFrame, country: str, targets: frozenset[str], f
     years = sorted(set(with_t["year"].to_list()))
     before = [y for y in years if y <= year]
     yr = before[-1] if before else years[0]
-    # sorted: every float sum below runs in a fixed order (bit-identical results from run to run)
+    # sorted: the float sums below do not depend on the order the atlas returned the rows in
     rows = _pick_source(rows.filter(pl.col("year") == yr)).sort("product", "partner", "value_usd")
     src = rows["source"][0]
     wide = (
