@@ -82,7 +82,7 @@ def profile(country: str, year: int, *, atlas: Atlas | None = None, top: int = 1
         totals, partners, pole_tbl, trade_src = _trade_section(atlas, iso3, year, top, poles, notes)
         members, member_src = _membership_section(atlas, iso3, year, poles, notes)
         votes, align, vote_src = _votes_section(atlas, iso3, year, poles, notes)
-        energy, energy_src = _energy_section(atlas, iso3, year, poles)
+        energy, energy_src = energy_by_pole(atlas, iso3, year, poles)
         sources = pl.concat([trade_src, member_src, vote_src, energy_src], how="vertical_relaxed").unique(
             maintain_order=True)
         return Profile(iso3, countries.name(iso3), year, totals, partners, pole_tbl, members, votes, align, sources,
@@ -138,8 +138,9 @@ ENERGY_METRICS = {  # profile column → metric of the dependence energy section
 }
 
 
-def _energy_section(atlas, iso3, year, poles):
-    """One row per named pole: the energy section of :func:`tethers.dependence.dependence` (same definitions)."""
+def energy_by_pole(atlas, iso3, year, poles):
+    """``(frame, sources)``: one row per named pole (columns as :attr:`Profile.energy`), from the energy section
+    of :func:`tethers.dependence.dependence` (same definitions); ``sources`` [section, source, file, licence]."""
     from . import dependence as dep
 
     rows, sources = [], []

@@ -259,3 +259,22 @@ def test_json_payload_has_no_nan(views):
     text = _script_json(payload(views("KAZ")))
     assert "NaN" not in text and "Infinity" not in text and "</" not in text
     json.loads(text)
+
+
+def test_energy_table_is_the_profile_energy(report_html, views, atlas):
+    """The routes section's energy table carries the profile's figures (one definition: the dependence energy
+    section); China's row shows its 2021 gas imports via Kazakhstan (Turkmen + Uzbek, 31.5 + 4.3 bcm)."""
+    from tethers.profile import profile
+
+    want = {r["pole"]: r for r in profile("KAZ", YEAR, atlas=atlas).energy.iter_rows(named=True)}
+    assert views("KAZ").frames["energy"].to_dicts() == list(want.values())
+    html = report_html("KAZ")
+    table = re.search(r'<table class="grid energy">(.*?)</table>', html, flags=re.S).group(1)
+    rows = dict(re.findall(r'<tr data-pole="([A-Z0-9]+)">(.*?)</tr>', table, flags=re.S))
+    assert set(rows) == set(want)
+    cols = ["gas_import_share", "gas_export_share", "gas_transit_share", "oil_transit_share", "transit_provided_bcm"]
+    for pole, cells in rows.items():
+        values = re.findall(r'data-value="([^"]*)"', cells)
+        for col, v in zip(cols, values, strict=True):
+            assert (float(v) if v else None) == want[pole][col], (pole, col)
+    assert round(want["CHN"]["transit_provided_bcm"], 1) == 35.8

@@ -181,6 +181,7 @@ def _context(view: ReportView, figures: dict) -> dict:
         "v": view, "figures": {k for k, f in figures.items() if f is not None}, "frames": frames,
         "summary": summary, "position": frames.get("position", pl.DataFrame()).to_dicts(),
         "routes": frames.get("routes", pl.DataFrame()).to_dicts(),
+        "energy": frames.get("energy", pl.DataFrame()).to_dicts(),
         "critical": crit.to_dicts(), "scenario_rows": _scenario_rows(frames.get("scenario", pl.DataFrame())),
         "composite": {r["year"]: r for r in frames.get("balance_composite", pl.DataFrame()).tail(COMPOSITE_YEARS).to_dicts()},
         "sources": frames.get("sources", pl.DataFrame()).to_dicts(),

@@ -272,7 +272,10 @@ def _step_balance(b: _Build) -> None:
 
 
 def _step_routes(b: _Build) -> None:
+    from ..profile import energy_by_pole
+
     b.frames["routes"], b.prov["routes"] = _routes(b.atlas, b.iso3, b.year, b.notes["routes"])
+    b.frames["energy"], _ = energy_by_pole(b.atlas, b.iso3, b.year, b.poles)
 
 
 def _step_critical(b: _Build) -> None:
