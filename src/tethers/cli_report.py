@@ -105,17 +105,18 @@ def serve_cmd(
     host: Annotated[str, typer.Option(help="address to listen on (default loopback only)")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port (0 = any free port)")] = 8765,
     scenarios: Annotated[Path | None, typer.Option(help="folder of scenario files (YAML/TOML) the page offers (default: the shipped scenarios/)")] = None,
+    options_dir: Annotated[Path | None, typer.Option("--options-dir", help="folder of strategic-options files the page offers (default: the shipped options/)")] = None,
     json_log: Annotated[bool, typer.Option("--json", help="print the address as JSON and log nothing else")] = False,
 ) -> None:
-    """Start the local dashboard: pick country, years, poles and scenario; the report's views update."""
-    from .dashboard.app import default_scenario_dir, make_server
+    """Start the local dashboard: pick country, years, poles, scenario and options; the report's views update."""
+    from .dashboard.app import default_options_dir, default_scenario_dir, make_server
     from .store import default_path
 
     atlas_path = state.atlas or default_path()
     with _open():  # builds the atlas from the shipped pack if there is none yet; fails early otherwise
         pass
     server = make_server(host, port, atlas_path=atlas_path, scenario_dir=scenarios or default_scenario_dir(),
-                         quiet=json_log)
+                         options_dir=options_dir or default_options_dir(), quiet=json_log)
     url = f"http://{server.url_host}:{server.server_port}/"
     if json_log:
         _emit_json({"url": url, "atlas": str(atlas_path)})

@@ -101,10 +101,11 @@ class LiveServer:
 
 @pytest.fixture(scope="module")
 def live(atlas_path):
-    """The dashboard on a free loopback port, with the shipped scenario files; stopped after the module."""
+    """The dashboard on a free loopback port, with the shipped scenario and options files; stopped after the module."""
     from tethers.dashboard.app import make_server
 
-    srv = LiveServer(make_server("127.0.0.1", 0, atlas_path=atlas_path, scenario_dir=SCENARIOS, quiet=True))
+    srv = LiveServer(make_server("127.0.0.1", 0, atlas_path=atlas_path, scenario_dir=SCENARIOS,
+                                 options_dir=ROOT / "options", quiet=True))
     yield srv
     srv.stop()
 

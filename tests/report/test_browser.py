@@ -97,6 +97,32 @@ def test_dashboard_years_and_poles(browser, live):
     assert years == [2018, 2019, 2020]
 
 
+def test_dashboard_strategic_options(browser, live):
+    """Choosing the shipped options file and a budget shows the options section with the API's best mix."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select, WebDriverWait
+
+    browser.get(live.url + "?country=KAZ&start=2019&end=2021")
+    _wait_ready(browser, "KAZ")
+    assert not browser.find_elements(By.CSS_SELECTOR, "#view section#options")
+    budget = browser.find_element(By.ID, "budget")
+    budget.clear()
+    budget.send_keys("500000000")
+    Select(browser.find_element(By.ID, "options")).select_by_value("kaz-2022")  # fires the form's change
+    WebDriverWait(browser, WAIT).until(lambda d: d.find_elements(By.CSS_SELECTOR, "#view section#options"))
+    _wait_ready(browser, "KAZ")
+    status, api = live.get("/api/view?country=KAZ&start=2019&end=2021&options=kaz-2022&budget=500000000")
+    assert status == 200
+    plan = api["data"]["options_plan"][0]
+    assert _cell(browser, "options_plan")[1] == pytest.approx(plan["exact"], rel=1e-12)
+    chosen = {r["option"]: r["level"] for r in api["data"]["options"] if r["level"]}
+    for option, level in chosen.items():
+        assert _cell(browser, f"level:{option}")[1] == pytest.approx(level, rel=1e-12)
+    assert browser.find_elements(By.CSS_SELECTOR, "#fig-options_frontier .main-svg")
+    assert "options=kaz-2022" in browser.current_url and "budget=500000000" in browser.current_url
+    assert not _errors(browser)
+
+
 def test_bad_parameters_show_a_clear_error(browser, live):
     from selenium.webdriver.common.by import By
 

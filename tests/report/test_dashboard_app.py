@@ -13,7 +13,9 @@ import socket
 import polars as pl
 import pytest
 
-from .conftest import SCENARIOS
+from .conftest import ROOT, SCENARIOS
+
+OPTIONS = ROOT / "options"
 
 KAZ_RUS_IMPORTS_2021 = 0.4251  # BNS 2021 (tests/test_profile.py)
 SHARE_TOL = 5e-5
@@ -24,7 +26,7 @@ def app(atlas_path):
     from tethers.dashboard.app import Dashboard
 
     logged: list[str] = []
-    a = Dashboard(atlas_path, scenario_dir=SCENARIOS, log=logged.append)
+    a = Dashboard(atlas_path, scenario_dir=SCENARIOS, options_dir=OPTIONS, log=logged.append)
     a.logged = logged
     return a
 
@@ -71,6 +73,12 @@ def test_unknown_country_is_404_with_a_message(app):
         ("country=KAZ&country=UZB", "country", "given 2 times"),
         ("country=KAZ&debug=1", "debug", "unknown parameter(s) 'debug'"),
         ("country=" + "K" * 65, "country", "longer than 64"),
+        ("country=KAZ&options=../kaz-2022", "options", "unknown options file"),
+        ("country=KAZ&budget=2e9", "budget", "budget needs options"),
+        ("country=KAZ&options=kaz-2022&budget=abc", "budget", "not a number"),
+        ("country=KAZ&options=kaz-2022&budget=-5", "budget", "positive amount"),
+        ("country=KAZ&options=kaz-2022&budget=nan", "budget", "positive amount"),
+        ("country=KAZ&options=kaz-2022&budget=1e99", "budget", "positive amount"),
     ],
 )
 def test_bad_parameters_are_422(app, query, param, message):
@@ -212,6 +220,22 @@ def test_options_list_countries_poles_scenarios(app):
     assert {"KAZ", "UZB", "KGZ", "RUS"} <= iso
     assert [p["id"] for p in body["poles"]] == ["RUS", "CHN", "EU27", "USA", "TUR", "CASIA"]
     assert {"eu-2022", "kaz-cpc-closure"} <= set(body["scenarios"])
+    assert body["options"] == ["kaz-2022"] and body["max_budget"] > 0
+
+
+def test_strategic_options_through_the_api(app, atlas):
+    """options=kaz-2022&budget=5e8 shows the report's options section with the same plan as the report."""
+    from tethers.report.views import collect
+
+    status, body, _ = call(app, "/api/view", "country=KAZ&start=2019&end=2021&options=kaz-2022&budget=5e8")
+    assert status == 200, body
+    want = collect("KAZ", atlas=atlas, year=2021, start=2019, end=2021, options=OPTIONS / "kaz-2022.yaml", budget=5e8)
+    plan, want_plan = body["data"]["options_plan"][0], want.frames["options_plan"].to_dicts()[0]
+    assert plan["options"] == want_plan["options"] and plan["cost_usd"] == pytest.approx(want_plan["cost_usd"], rel=1e-12)
+    assert plan["exact"] == pytest.approx(want_plan["exact"], rel=1e-12)
+    assert "options_frontier" in body["figures"] and '<section id="options"' in body["html"]
+    status, plain, _ = call(app, "/api/view", "country=KAZ&start=2019&end=2021")
+    assert '<section id="options"' not in plain["html"]
 
 
 def test_scenario_through_the_api(app):

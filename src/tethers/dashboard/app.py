@@ -11,6 +11,7 @@ Endpoints (GET only)::
     /api/options           countries, poles, scenarios, defaults
     /api/profile           ?country=KAZ&year=2021            the profile (tethers.profile) as JSON
     /api/view              ?country=KAZ&start=1992&end=2021[&year=][&poles=RUS,CHN,…][&scenario=name]
+                           [&options=name[&budget=USD]]   strategic options: each alone + best mix within budget
     /api/health            liveness
 
 Safety: every query parameter is validated (unknown or repeated parameters, bad values → 422 with a
@@ -45,6 +46,7 @@ MAX_SPAN = 80             # years in one request's time series
 YEAR_MIN, YEAR_MAX = 1946, 2100
 DEFAULTS = {"country": "KAZ", "start": 1992, "end": 2021}
 SCENARIO_DRAWS = 50       # Monte Carlo draws per dashboard scenario run (the CLI report defaults to 100)
+MAX_BUDGET = 1e13         # USD: a strategic-options budget above this is refused (no country spends more)
 
 CSP = ("default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; "
        "connect-src 'self'; font-src 'self' data:; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
@@ -103,6 +105,8 @@ class ViewParams:
     year: int
     poles: tuple[str, ...]
     scenario: str | None
+    options: str | None = None
+    budget: float | None = None
 
 
 def _one(q: dict[str, list[str]], name: str) -> str | None:
@@ -126,6 +130,22 @@ def _year(q, name: str, default: int | None) -> int:
     if not v.isdigit() or not YEAR_MIN <= int(v) <= YEAR_MAX:
         raise HTTPError(422, f"{name}={v!r} is not a year between {YEAR_MIN} and {YEAR_MAX}", param=name)
     return int(v)
+
+
+def _budget(q) -> float | None:
+    """``budget`` in USD: a finite number in (0, MAX_BUDGET], or absent."""
+    import math
+
+    v = _one(q, "budget")
+    if v is None or v == "":
+        return None
+    try:
+        b = float(v)
+    except ValueError:
+        raise HTTPError(422, f"budget={v!r} is not a number (USD, e.g. 2e9)", param="budget") from None
+    if not math.isfinite(b) or not 0 < b <= MAX_BUDGET:
+        raise HTTPError(422, f"budget={v!r} must be a positive amount of USD up to {MAX_BUDGET:.0e}", param="budget")
+    return b
 
 
 def _country(q) -> str:
@@ -171,11 +191,13 @@ def _check_names(q: dict[str, list[str]], allowed: tuple[str, ...]) -> None:
 class Dashboard:
     """The WSGI application (callable). ``atlas_path`` is opened read-only for each computation."""
 
-    def __init__(self, atlas_path: str | Path, *, scenario_dir: str | Path | None = None, max_workers: int = 2,
+    def __init__(self, atlas_path: str | Path, *, scenario_dir: str | Path | None = None,
+                 options_dir: str | Path | None = None, max_workers: int = 2,
                  cache_size: int = 32, allowed_hosts: Iterable[str] | None = None, log: Callable[[str], None] | None = None,
                  busy_timeout: float = 60.0):
         self.atlas_path = Path(atlas_path)
-        self.scenarios = _scan_scenarios(scenario_dir)
+        self.scenarios = _scan_specs(scenario_dir, "--scenarios")
+        self.option_sets = _scan_specs(options_dir, "--options-dir")
         self.allowed_hosts = frozenset(h.lower() for h in allowed_hosts) if allowed_hosts else None
         self._slots = threading.BoundedSemaphore(max_workers)
         self.busy_timeout = busy_timeout
@@ -313,6 +335,7 @@ class Dashboard:
             poles = [{"id": p, "label": POLE_LABELS.get(p, p)} for p in POLE_ORDER if p != "ROW"]
             return _json({
                 "countries": rows, "poles": poles, "scenarios": sorted(self.scenarios),
+                "options": sorted(self.option_sets), "max_budget": MAX_BUDGET,
                 "years": {"min": span[0] or YEAR_MIN, "max": max(span[1] or 0, trade[0] or 0) or YEAR_MAX},
                 "defaults": {**DEFAULTS, "poles": [p["id"] for p in poles]}, "max_span": MAX_SPAN,
             })
@@ -334,7 +357,7 @@ class Dashboard:
 
     def view_params(self, q: dict[str, list[str]]) -> ViewParams:
         """Validate the parameters of /api/view (raises :class:`HTTPError`)."""
-        _check_names(q, ("country", "start", "end", "year", "poles", "scenario"))
+        _check_names(q, ("country", "start", "end", "year", "poles", "scenario", "options", "budget"))
         country = _country(q)
         start = _year(q, "start", DEFAULTS["start"])
         end = _year(q, "end", DEFAULTS["end"])
@@ -351,7 +374,14 @@ class Dashboard:
         if scenario is not None and scenario not in self.scenarios:
             choices = ", ".join(sorted(self.scenarios)) or "none are configured (tethers serve --scenarios DIR)"
             raise HTTPError(422, f"unknown scenario {scenario!r}; choose one of: {choices}", param="scenario")
-        return ViewParams(country, start, end, year, _poles(q), scenario)
+        options = _one(q, "options") or None
+        if options is not None and options not in self.option_sets:
+            choices = ", ".join(sorted(self.option_sets)) or "none are configured (tethers serve --options-dir DIR)"
+            raise HTTPError(422, f"unknown options file {options!r}; choose one of: {choices}", param="options")
+        budget = _budget(q)
+        if budget is not None and options is None:
+            raise HTTPError(422, "budget needs options (the options file whose mix it limits)", param="budget")
+        return ViewParams(country, start, end, year, _poles(q), scenario, options, budget)
 
     def _view(self, q) -> tuple[bytes, str]:
         p = self.view_params(q)
@@ -364,7 +394,8 @@ class Dashboard:
             def fn(atlas):
                 view = collect(p.country, atlas=atlas, year=p.year, start=p.start, end=p.end,
                                poles=(*p.poles, "ROW"), scenario=self.scenarios.get(p.scenario) if p.scenario else None,
-                               draws=SCENARIO_DRAWS)
+                               draws=SCENARIO_DRAWS,
+                               options=self.option_sets.get(p.options) if p.options else None, budget=p.budget)
                 figures = build_figures(view.tidy(), country=view.country, year=view.year)
                 meta = {k: v for k, v in atlas.meta().items() if k in ("built_at", "schema_version")}
                 out = payload(view, figures, meta=meta)
@@ -390,15 +421,24 @@ def default_scenario_dir() -> Path | None:
     return None
 
 
-def _scan_scenarios(folder: str | Path | None) -> dict[str, Path]:
-    """Scenario files offered by the page: stem → path, listed once at start-up (never from a request)."""
+def default_options_dir() -> Path | None:
+    """The ``options/`` folder shipped with the repository, if there is one."""
+    for parent in Path(__file__).resolve().parents:
+        cand = parent / "options"
+        if cand.is_dir() and any(cand.glob("*.yaml")) and (parent / "pyproject.toml").exists():
+            return cand
+    return None
+
+
+def _scan_specs(folder: str | Path | None, flag: str) -> dict[str, Path]:
+    """Scenario or options files offered by the page: stem → path, listed once at start-up (never from a request)."""
     if folder is None:
         return {}
     d = Path(folder)
     if not d.is_dir():
         from ..errors import OptionError
 
-        raise OptionError(f"--scenarios {d}: not a folder")
+        raise OptionError(f"{flag} {d}: not a folder")
     return {p.stem: p.resolve() for p in sorted(d.iterdir())
             if p.is_file() and p.suffix.lower() in (".yaml", ".yml", ".toml")}
 
@@ -429,7 +469,8 @@ LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 
 def make_server(host: str = "127.0.0.1", port: int = 8765, *, atlas_path: str | Path,
-                scenario_dir: str | Path | None = None, quiet: bool = False) -> DashboardServer:
+                scenario_dir: str | Path | None = None, options_dir: str | Path | None = None,
+                quiet: bool = False) -> DashboardServer:
     """Bind the dashboard to ``host:port`` (``port=0``: any free port); call ``serve_forever()`` on the result."""
     import socket
 
@@ -444,7 +485,7 @@ def make_server(host: str = "127.0.0.1", port: int = 8765, *, atlas_path: str | 
     if loopback:
         names = {host, "127.0.0.1", "localhost", "[::1]"}
         hosts = {f"{h}:{real_port}" for h in names} | ({h for h in names} if real_port == 80 else set())
-    server.set_app(Dashboard(atlas_path, scenario_dir=scenario_dir, allowed_hosts=hosts))
+    server.set_app(Dashboard(atlas_path, scenario_dir=scenario_dir, options_dir=options_dir, allowed_hosts=hosts))
     server.url_host = f"[{host}]" if ":" in host else host
     server.loopback = loopback
     return server

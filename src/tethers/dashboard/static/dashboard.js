@@ -25,6 +25,10 @@
     var poles = Array.prototype.map.call(form.querySelectorAll("input[name=pole]:checked"), function (e) { return e.value; });
     p.set("poles", poles.join(","));
     if ($("scenario").value) { p.set("scenario", $("scenario").value); }
+    if ($("options").value) {
+      p.set("options", $("options").value);
+      if ($("budget").value) { p.set("budget", $("budget").value); }
+    }
     return p;
   }
 
@@ -64,6 +68,8 @@
       box.appendChild(l);
     });
     opts.scenarios.forEach(function (s) { $("scenario").appendChild(option(s, s)); });
+    (opts.options || []).forEach(function (s) { $("options").appendChild(option(s, s)); });
+    $("budget").max = opts.max_budget;
     ["start", "end"].forEach(function (k) { $(k).min = opts.years.min; $(k).max = opts.years.max; });
     var url = new URLSearchParams(location.search), d = opts.defaults;
     sel.value = url.get("country") || d.country;
@@ -74,6 +80,8 @@
       form.querySelectorAll("input[name=pole]").forEach(function (i) { i.checked = want.indexOf(i.value) >= 0; });
     }
     if (url.get("scenario")) { $("scenario").value = url.get("scenario"); }
+    if (url.get("options")) { $("options").value = url.get("options"); }
+    if (url.get("budget")) { $("budget").value = url.get("budget"); }
     form.addEventListener("change", function () { update(); });
     form.addEventListener("submit", function (e) { e.preventDefault(); update(); });
     return update();
