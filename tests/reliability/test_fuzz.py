@@ -231,6 +231,47 @@ def test_random_text_as_scenario(tmp_path, data, suffix):
     _check_spec(p)
 
 
+# Options files (tethers.options.spec): random structures over their real keys, and random text.
+OPTION_KEYS = ["name", "country", "base_year", "description", "options", "references", "id", "label", "divisible",
+               "cost", "usd", "usd_per_usd", "low", "high", "basis", "source", "note", "type", "organisation",
+               "action", "products", "supplier", "share", "to", "route", "add", "unit", "amount_usd", "partners",
+               "flow", "membership", "supplier_shift", "route_capacity", "neighbour_trade", "sourced", "assumption"]
+option_values = st.recursive(
+    st.one_of(st.none(), st.booleans(), st.integers(-10**30, 10**30), st.floats(allow_nan=True), st.text(max_size=12),
+              st.sampled_from(OPTION_KEYS + ["KAZ", "RUS", "CHN", "CASIA", "eaeu", "cpc_tengiz_novorossiysk", "Mt/y"])),
+    lambda kids: st.one_of(st.lists(kids, max_size=4),
+                           st.dictionaries(st.one_of(st.sampled_from(OPTION_KEYS), st.text(max_size=6)), kids, max_size=6)),
+    max_leaves=30,
+)
+
+
+def _check_options(path: Path) -> None:
+    from tethers.options.spec import load_options
+
+    try:
+        load_options(path)
+    except TethersError as exc:
+        msg = str(exc)
+        assert msg and "\n" not in msg, f"not one line: {msg!r}"
+
+
+@FUZZ_SCENARIO
+@given(doc=st.one_of(st.dictionaries(st.sampled_from(OPTION_KEYS), option_values, max_size=8), option_values))
+def test_random_options_files(tmp_path, doc):
+    p = tmp_path / "o.yaml"
+    p.write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
+    _check_options(p)
+
+
+@FUZZ_SCENARIO
+@given(ops=st.lists(mutation, min_size=1, max_size=4))
+def test_mutated_shipped_options_file(tmp_path, ops):
+    src = Path(__file__).resolve().parents[2] / "options" / "kaz-2022.yaml"
+    p = tmp_path / "kaz-2022.yaml"
+    p.write_bytes(_mutate(src.read_bytes(), ops))
+    _check_options(p)
+
+
 HOSTILE = {
     "deep_yaml_list": "name: " + "[" * 50_000 + "]" * 50_000,
     "deep_yaml_map": "a: " + "{b: " * 20_000 + "1" + "}" * 20_000,

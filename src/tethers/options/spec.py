@@ -54,6 +54,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from ..errors import TethersError
+from ..specfile import read_document
 
 __all__ = ["OptionsSpecError", "OptionSet", "Cost", "Membership", "SupplierShift", "RouteCapacity",
            "NeighbourTrade", "Option", "parse_options", "load_options", "product_key", "KINDS"]
@@ -285,22 +286,6 @@ def parse_options(data: object, *, origin: str = "<options>") -> OptionSet:
 
 def load_options(path: str | Path) -> OptionSet:
     """Read and validate an options file (``.yaml``/``.yml``)."""
-    import yaml
-
     p = Path(path)
-    if not p.exists():
-        raise OptionsSpecError(f"{p}: no such options file")
-    if p.suffix.lower() not in (".yaml", ".yml"):
-        raise OptionsSpecError(f"{p}: options files are .yaml or .yml")
-    text = p.read_bytes()
-    if len(text) > 1_000_000:
-        raise OptionsSpecError(f"{p}: options file larger than 1 MB")
-    try:
-        data = yaml.safe_load(text.decode("utf-8"))
-    except UnicodeDecodeError as exc:
-        raise OptionsSpecError(f"{p}: not UTF-8 text (byte {exc.start})") from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" line {mark.line + 1} column {mark.column + 1}" if mark else ""
-        raise OptionsSpecError(f"{p}{where}: invalid YAML ({getattr(exc, 'problem', None) or exc})") from None
+    data = read_document(p, what="options", error=OptionsSpecError, suffixes=(".yaml", ".yml"))
     return parse_options(data, origin=str(p))

@@ -31,13 +31,13 @@ Example (YAML)::
 from __future__ import annotations
 
 import re
-import tomllib
 from pathlib import Path
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from ..errors import TethersError
+from ..specfile import one_line, read_document
 
 _HS = re.compile(r"^\d{2}(\d{2}(\d{2})?)?$")
 
@@ -168,44 +168,13 @@ def parse_spec(data: object, *, origin: str = "<scenario>") -> ScenarioSpec:
     except ValidationError as exc:
         problems = "; ".join(f"{_loc(e['loc'])}: {e['msg']}" for e in exc.errors()[:5])
         more = f" (+{exc.error_count() - 5} more)" if exc.error_count() > 5 else ""
-        raise ScenarioSpecError(_one_line(f"{origin}: {problems}{more}")) from None
+        raise ScenarioSpecError(one_line(f"{origin}: {problems}{more}")) from None
     except TethersError as exc:  # unknown country raised inside a validator
-        raise ScenarioSpecError(_one_line(f"{origin}: {exc}")) from None
-
-
-def _one_line(msg: str) -> str:
-    """Keys and values from the file may hold line breaks; error messages are one line."""
-    return msg.replace("\r", "\\r").replace("\n", "\\n")
+        raise ScenarioSpecError(one_line(f"{origin}: {exc}")) from None
 
 
 def load_spec(path: str | Path) -> ScenarioSpec:
     """Read and validate a scenario file (``.yaml``/``.yml`` or ``.toml``)."""
-    import yaml
-
     p = Path(path)
-    if not p.exists():
-        raise ScenarioSpecError(f"{p}: no such scenario file")
-    text = p.read_bytes()
-    if len(text) > 1_000_000:
-        raise ScenarioSpecError(f"{p}: scenario file larger than 1 MB")
-    try:
-        if p.suffix.lower() == ".toml":
-            data = tomllib.loads(text.decode("utf-8"))
-        elif p.suffix.lower() in (".yaml", ".yml"):
-            data = yaml.safe_load(text.decode("utf-8"))
-        else:
-            raise ScenarioSpecError(f"{p}: scenario files are .yaml, .yml or .toml")
-    except UnicodeDecodeError as exc:
-        raise ScenarioSpecError(f"{p}: not UTF-8 text (byte {exc.start})") from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" line {mark.line + 1} column {mark.column + 1}" if mark else ""
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise ScenarioSpecError(_one_line(f"{p}{where}: invalid YAML ({problem})")) from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ScenarioSpecError(_one_line(f"{p}: invalid TOML ({exc})")) from None
-    except RecursionError:  # nesting deeper than the parsers' recursion allows
-        raise ScenarioSpecError(f"{p}: nested too deeply to be a scenario") from None
-    except ValueError as exc:  # e.g. an integer of more than 4300 digits
-        raise ScenarioSpecError(_one_line(f"{p}: unreadable value ({str(exc).splitlines()[0][:120]})")) from None
+    data = read_document(p, what="scenario", error=ScenarioSpecError)
     return parse_spec(data, origin=str(p))
