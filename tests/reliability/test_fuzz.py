@@ -155,6 +155,18 @@ def test_tab_before_a_header_name_loads_the_same_rows(source_id, sample, pos, tm
     assert {k: t.to_pylist() for k, t in got.items()} == {k: t.to_pylist() for k, t in want.items()}
 
 
+@pytest.mark.parametrize("value", ["inf", "-inf", "nan", "1e999"])
+def test_non_finite_start_year_in_gem_is_one_line(value, tmp_path):
+    """'inf' parsed as a float start year, then int(inf) raised OverflowError (found by the soak)."""
+    src = SAMPLES / "gem" / "goit_mapdata_2024-06_excerpt.csv"
+    path = _folder(src, tmp_path) / src.name
+    path.write_text(src.read_text(encoding="utf-8").replace(",operating,2005,", f",operating,{value},", 1),
+                    encoding="utf-8")
+    with pytest.raises(TethersError, match="not a plausible year") as exc:
+        get_source("gem").read(path)
+    assert "row 2" in str(exc.value) and "start_year" in str(exc.value)
+
+
 def test_every_byte_flip_of_a_parquet_sample_is_one_line():
     """Polars' Parquet reader panicked (pyo3 PanicException, not an Exception) on a corrupt page."""
     src = SAMPLES / "adb_mrio" / "adb_mrio72_country_sector_summary_2021_kaz_excerpt.parquet"

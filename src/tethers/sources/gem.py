@@ -197,7 +197,7 @@ class Gem(Source):
                 y = float(text)
             except ValueError:
                 raise self.fail(path, f"{v!r} is not a year", row=r, column=col) from None
-            if y != int(y) or not 1800 <= y <= 2100:
+            if not 1800 <= y <= 2100 or y != int(y):  # range first: int(inf) and int(nan) raise
                 raise self.fail(path, f"{v!r} is not a plausible year (1800–2100)", row=r, column=col)
             out.append(int(y))
         return out
