@@ -196,9 +196,10 @@ values = st.recursive(
 documents = st.dictionaries(st.sampled_from(KEYS), values, max_size=9)
 
 
-def _check_spec(path: Path) -> None:
+def _check_spec(path: Path, loader=load_spec) -> None:
+    """``loader(path)`` succeeds or raises a TethersError whose message is one line."""
     try:
-        load_spec(path)
+        loader(path)
     except TethersError as exc:
         msg = str(exc)
         assert msg and "\n" not in msg, f"not one line: {msg!r}"
@@ -260,11 +261,7 @@ option_values = st.recursive(
 def _check_options(path: Path) -> None:
     from tethers.options.spec import load_options
 
-    try:
-        load_options(path)
-    except TethersError as exc:
-        msg = str(exc)
-        assert msg and "\n" not in msg, f"not one line: {msg!r}"
+    _check_spec(path, load_options)
 
 
 @FUZZ_SCENARIO

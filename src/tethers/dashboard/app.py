@@ -412,22 +412,23 @@ def _json(obj) -> bytes:
     return json.dumps(obj, ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode("utf-8")
 
 
-def default_scenario_dir() -> Path | None:
-    """The ``scenarios/`` folder shipped with the repository (beside ``data/pack``), if there is one."""
+def _shipped_folder(name: str) -> Path | None:
+    """The repository's ``name/`` folder of YAML files (beside ``pyproject.toml``), if there is one."""
     for parent in Path(__file__).resolve().parents:
-        cand = parent / "scenarios"
+        cand = parent / name
         if cand.is_dir() and any(cand.glob("*.yaml")) and (parent / "pyproject.toml").exists():
             return cand
     return None
+
+
+def default_scenario_dir() -> Path | None:
+    """The ``scenarios/`` folder shipped with the repository, if there is one."""
+    return _shipped_folder("scenarios")
 
 
 def default_options_dir() -> Path | None:
     """The ``options/`` folder shipped with the repository, if there is one."""
-    for parent in Path(__file__).resolve().parents:
-        cand = parent / "options"
-        if cand.is_dir() and any(cand.glob("*.yaml")) and (parent / "pyproject.toml").exists():
-            return cand
-    return None
+    return _shipped_folder("options")
 
 
 def _scan_specs(folder: str | Path | None, flag: str) -> dict[str, Path]:
