@@ -2,7 +2,7 @@
 
 One run measures, side by side on this machine:
 
-1. **ingest** of one BACI-scale year (CSV → year-partitioned Parquet): ``tethers.global_store.ingest_baci``
+1. **ingest** of one BACI-scale year (CSV → year-partitioned Parquet): ``tethers.atlas.global_store.ingest_baci``
    vs bare DuckDB ``COPY (SELECT * FROM read_csv(…)) TO … (FORMAT parquet, PARTITION_BY t)`` vs pandas
    ``read_csv`` + ``to_parquet``;
 2. **measures** for every country of the year (partner shares, HHI, critical-product flags):
@@ -119,7 +119,7 @@ class _TreeRSS:
 
 
 def ingest_tethers(a: dict):
-    from tethers.global_store import ingest_baci
+    from tethers.atlas.global_store import ingest_baci
 
     return lambda: ingest_baci([a["csv"]], home=a["out"])
 
@@ -149,7 +149,7 @@ def ingest_pandas(a: dict):
 
 
 def measures_tethers(a: dict):
-    from tethers.global_store import open_global
+    from tethers.atlas.global_store import open_global
     from tethers.measures.global_sql import all_measures
 
     def run():
@@ -213,7 +213,7 @@ HAND_SQL = {
 def measures_duckdb(a: dict):
     import polars as pl
 
-    from tethers.global_store import open_global
+    from tethers.atlas.global_store import open_global
 
     def run():
         con = open_global(a["home"])
@@ -226,7 +226,7 @@ def measures_pandas(a: dict):
     import numpy as np
     import pandas as pd
 
-    from tethers.global_store import country_table
+    from tethers.atlas.global_store import country_table
 
     def run():
         iso = {c: i for c, i, _r in country_table()}
@@ -280,7 +280,7 @@ def measures_pandas(a: dict):
 
 
 def scenario_tethers(a: dict):
-    from tethers.global_store import open_global
+    from tethers.atlas.global_store import open_global
     from tethers.measures.global_sql import scenario_trade_loss
     from tethers.scenario.spec import load_spec
 
@@ -289,7 +289,7 @@ def scenario_tethers(a: dict):
 
 
 def _arrays(a: dict):
-    from tethers.global_store import open_global
+    from tethers.atlas.global_store import open_global
     from tethers.measures.global_sql import prepare_scenario
     from tethers.scenario.spec import load_spec
 
@@ -480,8 +480,7 @@ def _ops_text(ops: list[tuple[str, float]], n: int = 3) -> str:
 def _duck_ops(name: str, a: dict) -> str:
     import duckdb
 
-    from tethers import global_store as g
-
+    from tethers.atlas import global_store as g
     out = Path(a["out"])
     shutil.rmtree(out, ignore_errors=True)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -499,7 +498,7 @@ def _duck_ops(name: str, a: dict) -> str:
 
 
 def _tethers_measures_profile(a: dict) -> str:
-    from tethers.global_store import open_global
+    from tethers.atlas.global_store import open_global
     from tethers.measures import global_sql as G
 
     con = open_global(a["home"])
@@ -520,7 +519,7 @@ def _tethers_measures_profile(a: dict) -> str:
 
 
 def _hand_sql_profile(a: dict) -> str:
-    from tethers.global_store import open_global
+    from tethers.atlas.global_store import open_global
 
     con = open_global(a["home"])
     parts = {k: _duck_profile(con, q, {"year": YEAR}) for k, q in HAND_SQL.items()}
@@ -654,7 +653,7 @@ def main(argv: list[str] | None = None) -> None:  # noqa: C901 - a flat script o
                         "--out", str(csv_path.parent)], check=True)
     home = data / "home"
     if not (home / "global" / "baci" / f"year={YEAR}").exists():
-        subprocess.run([sys.executable, "-c", "import sys; from tethers.global_store import ingest_baci; "
+        subprocess.run([sys.executable, "-c", "import sys; from tethers.atlas.global_store import ingest_baci; "
                         "ingest_baci([sys.argv[1]], home=sys.argv[2])", str(csv_path), str(home)], check=True)
     results: list[dict] = []
 

@@ -12,7 +12,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from tethers.pack import attribution_markdown, build_pack
+from tethers.atlas.pack import attribution_markdown, build_pack
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -45,7 +45,7 @@ def samples() -> Path:
 @pytest.fixture(scope="session")
 def atlas_path(tmp_path_factory) -> Path:
     """An atlas built once per test session from the shipped data pack."""
-    from tethers.store import build_atlas
+    from tethers.atlas.store import build_atlas
 
     path = tmp_path_factory.mktemp("atlas") / "atlas.duckdb"
     build_atlas(path)
@@ -62,7 +62,7 @@ def small_atlas(tmp_path_factory):
     import json
     from types import SimpleNamespace
 
-    from tethers.store import build_atlas, checksum, default_pack_dir
+    from tethers.atlas.store import build_atlas, checksum, default_pack_dir
 
     pack = default_pack_dir()
     manifest = json.loads((pack / "MANIFEST.json").read_text())
@@ -78,7 +78,7 @@ def small_atlas(tmp_path_factory):
 
 @pytest.fixture()
 def atlas(atlas_path):
-    from tethers.store import Atlas
+    from tethers.atlas.store import Atlas
 
     a = Atlas(atlas_path)
     yield a
@@ -88,7 +88,7 @@ def atlas(atlas_path):
 @pytest.fixture()
 def fresh_atlas(tmp_path) -> Path:
     """A private atlas a test may modify."""
-    from tethers.store import build_atlas
+    from tethers.atlas.store import build_atlas
 
     return build_atlas(tmp_path / "atlas.duckdb")
 

@@ -26,8 +26,8 @@ import polars as pl
 import pytest
 
 from tethers import countries
-from tethers.balance_over_time import DIMENSIONS, balance_over_time
-from tethers.dependence import compare, critical_dependencies, dependence
+from tethers.analysis.balance import DIMENSIONS, balance_over_time
+from tethers.analysis.dependence import compare, critical_dependencies, dependence
 from tethers.errors import OptionError, UnknownCountryError
 
 PUBLISHED_PCT = 5e-7  # BNS prints shares in % with up to 5 decimals (42.5096 has 4): ±5e-7 as a fraction
@@ -37,7 +37,7 @@ NUMPY = 1e-10  # numpy vs Polars rolling moments on 36 returns
 
 @pytest.fixture(scope="module")
 def kaz_rus(atlas_path):
-    from tethers.store import Atlas
+    from tethers.atlas.store import Atlas
 
     with Atlas(atlas_path) as a:
         return dependence("KAZ", "RUS", 2021, atlas=a)
@@ -45,7 +45,7 @@ def kaz_rus(atlas_path):
 
 @pytest.fixture(scope="module")
 def kaz_balance(atlas_path):
-    from tethers.store import Atlas
+    from tethers.atlas.store import Atlas
 
     with Atlas(atlas_path) as a:
         return balance_over_time("KAZ", 2000, 2022, atlas=a)
@@ -144,7 +144,7 @@ def test_unknown_exports_stay_unknown(atlas):
 
 def test_user_loaded_product_imports(atlas_path, tmp_path, samples):
     """A Comtrade file adds HS6 rows; a product imported only 'from World' is never assessed or invented."""
-    from tethers.store import Atlas, add_file
+    from tethers.atlas.store import Atlas, add_file
 
     mine = tmp_path / "atlas.duckdb"
     mine.write_bytes(atlas_path.read_bytes())

@@ -28,8 +28,8 @@ import duckdb
 import polars as pl
 import pytest
 
+from tethers.atlas.global_store import country_table, global_dir, global_years, ingest_baci, open_global
 from tethers.errors import DataNotAvailableError, SourceFormatError
-from tethers.global_store import country_table, global_dir, global_years, ingest_baci, open_global
 from tethers.measures.critical import critical_products, world_export_hhi
 from tethers.measures.global_sql import all_measures
 from tethers.measures.trade import concentration, partner_shares

@@ -7,8 +7,8 @@ import json
 import pyarrow.parquet as pq
 import pytest
 
-from tethers.pack import build_pack
-from tethers.schema import TABLES
+from tethers.atlas.pack import build_pack
+from tethers.atlas.schema import TABLES
 from tethers.sources import get_source
 
 from .conftest import ROOT

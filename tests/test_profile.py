@@ -19,15 +19,15 @@ from __future__ import annotations
 
 import pytest
 
+from tethers.analysis.profile import profile, vote_record
 from tethers.errors import DataNotAvailableError, UnknownCountryError
-from tethers.profile import profile, vote_record
 
 SHARE_TOL = 5e-5  # BNS publishes shares to 3 decimals of a percent
 
 
 @pytest.fixture(scope="module")
 def kaz2021(atlas_path):
-    from tethers.store import Atlas
+    from tethers.atlas.store import Atlas
 
     with Atlas(atlas_path) as a:
         return profile("Kazakhstan", 2021, atlas=a)
@@ -120,8 +120,8 @@ def test_unknown_resolution(atlas):
 
 def test_energy_by_pole(kaz2021, atlas_path):
     """China takes gas from (5.9 bcm) and via (31.5 + 4.3 bcm) Kazakhstan; most oil leaves through Russia."""
-    from tethers.dependence import energy_section
-    from tethers.store import Atlas
+    from tethers.analysis.dependence import energy_section
+    from tethers.atlas.store import Atlas
 
     e = {r["pole"]: r for r in kaz2021.energy.iter_rows(named=True)}
     assert list(e) == ["RUS", "CHN", "EU27", "USA", "TUR", "CASIA"]

@@ -12,9 +12,9 @@ import time
 import duckdb
 import pytest
 
+from tethers.atlas.schema import SCHEMA_VERSION, TABLES
+from tethers.atlas.store import Atlas, _writer_lock, add_file, build_atlas, checksum
 from tethers.errors import AtlasBusyError, AtlasMissingError, SchemaError, SourceFormatError
-from tethers.schema import SCHEMA_VERSION, TABLES
-from tethers.store import Atlas, _writer_lock, add_file, build_atlas, checksum
 
 from .conftest import SAMPLES
 
@@ -104,7 +104,7 @@ def test_kill_9_during_build_leaves_previous_atlas_complete(fresh_atlas, delay):
     The kill lands while the writer's temporary file exists, i.e. provably mid-build.
     """
     before = checksum(fresh_atlas)
-    code = f"from tethers.store import build_atlas; build_atlas({str(fresh_atlas)!r})"
+    code = f"from tethers.atlas.store import build_atlas; build_atlas({str(fresh_atlas)!r})"
     proc = subprocess.Popen([sys.executable, "-c", code])
     tmp = fresh_atlas.parent / f".{fresh_atlas.name}.{proc.pid}.tmp"
     deadline = time.monotonic() + 30

@@ -4,7 +4,7 @@ Public API::
 
     import tethers
     atlas = tethers.open_atlas()            # DuckDB atlas (built from the shipped data pack on first use)
-    prof = tethers.profile("KAZ", 2021)     # dependency profile, tidy tables via prof.tidy()
+    prof = tethers.analysis.profile("KAZ", 2021)     # dependency profile, tidy tables via prof.tidy()
 """
 
 from __future__ import annotations
@@ -15,11 +15,11 @@ __all__ = ["__version__", "open_atlas", "build_atlas", "profile", "resolve_count
 
 def __getattr__(name: str):  # lazy imports keep `tethers --help` fast
     if name in ("open_atlas", "build_atlas"):
-        from . import store
+        from .atlas import store
 
         return getattr(store, name)
     if name == "profile":
-        from .profile import profile
+        from .analysis.profile import profile
 
         return profile
     if name == "resolve_country":

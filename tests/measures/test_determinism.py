@@ -70,7 +70,7 @@ def test_balance_index_does_not_depend_on_row_order(rows, seed):
 
 def test_kazakhstan_critical_table_is_reproducible(atlas):
     """The real case CI caught: the WTO MTN 12 row of ``tethers critical KAZ --year 2021``, twenty times."""
-    dep = pytest.importorskip("tethers.dependence")
+    dep = pytest.importorskip("tethers.analysis.dependence")
     first = dep.critical_dependencies("KAZ", 2021, atlas=atlas).products
     assert first.height >= 1
     for _ in range(20):

@@ -8,7 +8,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from tethers.balance_over_time import balance_over_time
+from tethers.analysis.balance import balance_over_time
 from tethers.options.evaluate import build_evaluator
 from tethers.options.spec import load_options
 

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from tethers.store import build_atlas, checksum, default_pack_dir
+from tethers.atlas.store import build_atlas, checksum, default_pack_dir
 
 from .test_crash_safety import tethers_cmd
 
@@ -30,8 +30,8 @@ BUILD_RACES = 2
 READER = textwrap.dedent("""
     import json, sys, os
     from tethers.errors import AtlasBusyError, TethersError
-    from tethers.store import Atlas
-    from tethers.schema import TABLES
+    from tethers.atlas.store import Atlas
+    from tethers.atlas.schema import TABLES
     path, stop = sys.argv[1], sys.argv[2]
     names = [*TABLES, "provenance"]
     while not os.path.exists(stop):

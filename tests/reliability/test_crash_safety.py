@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from tethers.store import Atlas, checksum
+from tethers.atlas.store import Atlas, checksum
 
 KILL_DELAYS = [0.0, 0.01, 0.04, 0.1, 0.2]  # seconds after the temporary file appears
 ROWS_PER_PAIR = 800

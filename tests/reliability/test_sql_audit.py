@@ -2,7 +2,7 @@
 
 The scan (AST) finds f-strings, ``str.format`` and ``%`` formatting whose literal text looks like SQL. Each
 such site must be in ``ALLOWED`` with the reason it is safe — it interpolates only identifiers from
-``tethers.schema`` (table/column names, quoted), fixed SQL fragments chosen by code, or numbers the code
+``tethers.atlas.schema`` (table/column names, quoted), fixed SQL fragments chosen by code, or numbers the code
 computed; values from users always go through bound parameters (``?`` / ``$name``). A new site fails this
 test until it is reviewed and listed.
 """
@@ -56,7 +56,7 @@ def sql_interpolations() -> Counter:
 
 # Reviewed sites: (file, function) → (max count, why it is safe). Keep the reason specific.
 ALLOWED: dict[tuple[str, str], tuple[int, str]] = {
-    # store.py: identifiers only, all from tethers.schema (TABLES / PROVENANCE specs), double-quoted.
+    # store.py: identifiers only, all from tethers.atlas.schema (TABLES / PROVENANCE specs), double-quoted.
     ("store.py", "_create_indexes"): (1, "index/table/column names from schema.TABLES"),
     ("store.py", "_insert_arrow"): (3, "table name checked against schema.TABLES; key/column lists from the spec"),
     ("store.py", "checksum"): (1, "table names read from information_schema of the file itself"),

@@ -26,8 +26,8 @@ YEAR = 2021
 @pytest.fixture(scope="session")
 def views(atlas_path):
     """Report views of the test countries for 2021, computed once per session (country → ReportView)."""
+    from tethers.atlas.store import Atlas
     from tethers.report.views import collect
-    from tethers.store import Atlas
 
     cache: dict = {}
 

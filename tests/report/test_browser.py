@@ -44,7 +44,7 @@ def test_dashboard_follows_the_country(browser, live, atlas, tmp_path):
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import Select
 
-    from tethers import queries
+    from tethers.atlas import queries
     from tethers.measures.alignment import pole_agreement
 
     browser.get(live.url + "?country=KAZ&start=2010&end=2021")

@@ -106,8 +106,8 @@ def test_balance_and_critical_fall_back_to_the_measures(atlas, monkeypatch):
     """Without the dependence/balance orchestrators the sections still compute, with a visible note."""
     from tethers.report.views import collect
 
-    monkeypatch.setitem(sys.modules, "tethers.balance_over_time", None)
-    monkeypatch.setitem(sys.modules, "tethers.dependence", None)
+    monkeypatch.setitem(sys.modules, "tethers.analysis.balance", None)
+    monkeypatch.setitem(sys.modules, "tethers.analysis.dependence", None)
     view = collect("KAZ", atlas=atlas, year=2021, start=2018, end=2021)
     assert set(view.frames["balance"]["dimension"].to_list()) >= {"imports", "exports"}
     assert any("not available in this build" in n for n in view.notes["balance"])

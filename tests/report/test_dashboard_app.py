@@ -176,7 +176,7 @@ def test_results_are_cached_and_computations_bounded(atlas_path, monkeypatch):
 
 
 def test_view_api_carries_the_measures(app, atlas):
-    from tethers import queries
+    from tethers.atlas import queries
     from tethers.measures.alignment import pole_agreement
 
     status, body, _ = call(app, "/api/view", "country=KAZ&start=2015&end=2021")
@@ -203,7 +203,7 @@ def test_view_api_follows_the_poles(app):
 
 
 def test_profile_api_is_the_profile(app, atlas):
-    from tethers.profile import profile
+    from tethers.analysis.profile import profile
 
     status, body, _ = call(app, "/api/profile", "country=kz&year=2021")
     assert status == 200 and body["country"] == "KAZ"

@@ -32,9 +32,9 @@ def run(capsys, atlas_path, *args: str) -> tuple[int, str, str]:
 
 
 def _report(atlas_path, **kw):
+    from tethers.atlas.store import Atlas
     from tethers.report.html import render_report
     from tethers.report.views import collect
-    from tethers.store import Atlas
 
     with Atlas(atlas_path) as a:
         view = collect("KAZ", atlas=a, year=YEAR, options=OPTIONS_FILE, budget=BUDGET, **kw)

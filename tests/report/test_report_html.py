@@ -160,7 +160,7 @@ def test_russia_share_of_kazakh_imports_2021(report_html):
 
 def test_pole_shares_equal_the_measure(report_html, atlas):
     """Chart values = tethers.measures.trade.pole_shares on the atlas's trade rows, every year and pole."""
-    from tethers import queries
+    from tethers.atlas import queries
     from tethers.measures.trade import pole_shares
 
     want = pole_shares(queries.trade_totals(atlas, "KAZ"), reporter="KAZ")
@@ -172,7 +172,7 @@ def test_pole_shares_equal_the_measure(report_html, atlas):
 
 
 def test_alignment_equals_pole_agreement(report_html, atlas):
-    from tethers import queries
+    from tethers.atlas import queries
     from tethers.measures.alignment import pole_agreement
 
     got = embedded(report_html("KAZ"))["figures"]["alignment"]
@@ -197,7 +197,7 @@ def test_fx_equals_rolling_beta(report_html, atlas):
 
 
 def test_balance_equals_the_balance_orchestrator(report_html, atlas):
-    bot = pytest.importorskip("tethers.balance_over_time")
+    bot = pytest.importorskip("tethers.analysis.balance")
     data = embedded(report_html("KAZ"))
     fig, meta = data["figures"]["balance"], data["meta"]
     res = bot.balance_over_time("KAZ", meta["start"], meta["end"], atlas=atlas)
@@ -225,7 +225,7 @@ def test_routes_network_and_table(report_html, views):
 
 
 def test_critical_table_is_the_dependence_result(views, atlas):
-    dep = pytest.importorskip("tethers.dependence")
+    dep = pytest.importorskip("tethers.analysis.dependence")
     got = views("KAZ").frames["critical"]
     want = dep.critical_dependencies("KAZ", YEAR, atlas=atlas).products
     assert_same_figures(got, want)
@@ -264,7 +264,7 @@ def test_json_payload_has_no_nan(views):
 def test_energy_table_is_the_profile_energy(report_html, views, atlas):
     """The routes section's energy table carries the profile's figures (one definition: the dependence energy
     section); China's row shows its 2021 gas imports via Kazakhstan (Turkmen + Uzbek, 31.5 + 4.3 bcm)."""
-    from tethers.profile import profile
+    from tethers.analysis.profile import profile
 
     want = {r["pole"]: r for r in profile("KAZ", YEAR, atlas=atlas).energy.iter_rows(named=True)}
     assert views("KAZ").frames["energy"].to_dicts() == list(want.values())

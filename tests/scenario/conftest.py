@@ -20,8 +20,8 @@ def eu2022():
 @pytest.fixture(scope="session")
 def kaz_ctx(atlas_path, eu2022):
     """The KAZ 2021 context of the eu-2022 scenario (read once; channels never modify it)."""
+    from tethers.atlas.store import Atlas
     from tethers.scenario.engine import build_context
-    from tethers.store import Atlas
 
     with Atlas(atlas_path) as a:
         return build_context(a, eu2022, "KAZ", 2021)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import polars as pl
 
+from tethers.atlas.schema import TABLES
 from tethers.scenario.channels.base import Context
-from tethers.schema import TABLES
 
 
 def frame(table: str, rows: list[dict]) -> pl.DataFrame:

@@ -23,10 +23,10 @@ from pathlib import Path
 import pyarrow as pa
 import pytest
 
+from tethers.atlas.schema import TABLES
+from tethers.atlas.store import add_file, checksum
 from tethers.errors import SourceFormatError, TethersError
-from tethers.schema import TABLES
 from tethers.sources import get_source, list_sources
-from tethers.store import add_file, checksum
 
 SAMPLES = Path(__file__).resolve().parents[1] / "samples"
 

@@ -189,7 +189,7 @@ def test_full_files_and_cross_checks(shared):
 @pytest.mark.shared
 def test_pack_reduction(shared, tmp_path):
     """The shipped io_summary: 72 economies, 2017–2022, TOTAL + c1…c35, publisher units."""
-    from tethers.pack import build_pack
+    from tethers.atlas.pack import build_pack
 
     m = build_pack(shared, tmp_path, only=["adb_mrio"])
     (entry,) = m["entries"]

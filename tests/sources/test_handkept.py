@@ -8,9 +8,9 @@ import polars as pl
 import pytest
 
 from tethers import countries
+from tethers.atlas.pack import build_pack, input_path
+from tethers.atlas.schema import TABLES
 from tethers.errors import SourceFormatError
-from tethers.pack import build_pack, input_path
-from tethers.schema import TABLES
 from tethers.sources import get_source
 from tethers.sources.handkept import FILES, columns_of, data_dir
 

@@ -209,7 +209,7 @@ def test_decimal_mark(values, mark):
 
 
 def test_never_shipped(tmp_path):
-    from tethers.pack import build_pack
+    from tethers.atlas.pack import build_pack
 
     src = get_source("market")
     assert src.redistributable is False and src.pack_inputs == ()

@@ -284,7 +284,7 @@ def test_every_scrape_column_is_mapped(shared):
 @pytest.mark.shared
 def test_pack_contribution(shared, tmp_path):
     """unvotes 1946–2019 + UNDL GA from 2020 (scrape 2020–2021, 3DL ES-11/1–6), small enough to ship."""
-    from tethers.pack import build_pack
+    from tethers.atlas.pack import build_pack
 
     manifest = build_pack(shared, tmp_path, only=["unvotes", "undl"])
     files = {e["source"]: tmp_path / e["file"] for e in manifest["entries"]}

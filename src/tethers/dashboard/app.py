@@ -9,7 +9,7 @@ Endpoints (GET only)::
     /                      the page
     /static/<name>         an allow-listed asset (page script and styles, Plotly.js from the plotly package)
     /api/options           countries, poles, scenarios, defaults
-    /api/profile           ?country=KAZ&year=2021            the profile (tethers.profile) as JSON
+    /api/profile           ?country=KAZ&year=2021            the profile (tethers.analysis.profile) as JSON
     /api/view              ?country=KAZ&start=1992&end=2021[&year=][&poles=RUS,CHN,…][&scenario=name]
                            [&options=name[&budget=USD]]   strategic options: each alone + best mix within budget
     /api/health            liveness
@@ -292,6 +292,7 @@ class Dashboard:
             raise HTTPError(503, f"no atlas at {self.atlas_path.name}; run `tethers atlas build`") from None
 
     def _with_atlas(self, fn):
+        from ..atlas.store import Atlas
         from ..errors import (
             AtlasBusyError,
             AtlasMissingError,
@@ -299,7 +300,6 @@ class Dashboard:
             TethersError,
             UnknownCountryError,
         )
-        from ..store import Atlas
 
         try:
             with Atlas(self.atlas_path) as atlas:
@@ -348,7 +348,7 @@ class Dashboard:
         year = _year(q, "year", None)
 
         def compute() -> bytes:
-            from ..profile import profile
+            from ..analysis.profile import profile
             from ..report.html import jsonable
 
             return _json(jsonable(self._with_atlas(lambda a: profile(country, year, atlas=a).to_dict())))

@@ -1,7 +1,7 @@
 """Pure measures over tidy atlas tables, one module per dimension.
 
 Each module takes canonical tables (Polars frames or Arrow tables with the column names of
-:mod:`tethers.schema`) and returns tidy Polars frames. Measures never receive a database connection
+:mod:`tethers.atlas.schema`) and returns tidy Polars frames. Measures never receive a database connection
 and never touch the network. Formulas and references are collected in ``docs/methods.md``.
 
 Modules: ``trade`` (partner and pole shares, HHI), ``critical`` (product-level critical dependencies),

@@ -5,7 +5,7 @@ The pure measures (:func:`~tethers.measures.trade.partner_shares`, :func:`~tethe
 take a Polars frame of canonical ``trade`` rows. A BACI year is 11 M rows, 22 M as canonical rows (each
 flow is the exporter's export and the importer's import): too large to hand to Polars eagerly on a
 laptop. This module computes the same numbers out of core, in DuckDB, over the views of
-:func:`tethers.global_store.open_global` — it is the one place where a measure receives a DuckDB
+:func:`tethers.atlas.global_store.open_global` — it is the one place where a measure receives a DuckDB
 connection, because the data never leave the store. ``tests/test_global_store.py`` checks every column
 against the pure functions on real data.
 
@@ -148,7 +148,7 @@ def all_measures(
 
     Parameters
     ----------
-    con : a connection from :func:`tethers.global_store.open_global` (views ``baci_raw``,
+    con : a connection from :func:`tethers.atlas.global_store.open_global` (views ``baci_raw``,
         ``baci_countries``, ``baci_years``).
     year : the BACI year.
     hhi_threshold, ratio_threshold, top_share_threshold : criteria 1–3 of

@@ -1,7 +1,7 @@
 """Trade measures: partner shares, pole shares and concentration (HHI) over the canonical ``trade`` table.
 
 Every function takes the ``trade`` table (a Polars frame or an Arrow table with the columns of
-``tethers.schema.TABLES["trade"]``) and returns a tidy Polars frame. All reporters, years and flows are
+``tethers.atlas.schema.TABLES["trade"]``) and returns a tidy Polars frame. All reporters, years and flows are
 computed at once with ``group_by`` / window expressions; ``reporter=`` and ``year=`` only narrow the rows.
 
 Conventions shared by every function here
@@ -26,9 +26,9 @@ from typing import Literal
 import polars as pl
 import pyarrow as pa
 
+from ..atlas.schema import FLOWS
 from ..countries import POLE_ORDER, pole_map, resolve
 from ..errors import OptionError
-from ..schema import FLOWS
 
 FrameLike = pl.DataFrame | pl.LazyFrame | pa.Table
 FlowArg = Literal["import", "export"] | None

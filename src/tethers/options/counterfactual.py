@@ -9,7 +9,7 @@ Each option kind is one transformation of the canonical tidy tables (``trade``, 
     gains :math:`m\,w_j / \sum_k w_k` with :math:`w_j = X_j` (``to: proportional``: every other supplier with
     positive imports; a named list: those suppliers, equally when none of them supplied *p*). The
     product's total is unchanged. A shift of a product other than ``TOTAL`` adds the same partner deltas
-    (those of the first source in :data:`tethers.queries.TRADE_PRECEDENCE`) to the ``TOTAL`` rows, so total
+    (those of the first source in :data:`tethers.atlas.queries.TRADE_PRECEDENCE`) to the ``TOTAL`` rows, so total
     imports by partner move with it. Product groups in another classification (e.g. WTO MTN 12 when HS 26
     is shifted) are not remapped.
 ``neighbour_trade``  Adds :math:`\lambda A` (``flow: both``: :math:`\lambda A/2` to imports and to exports) to
@@ -120,7 +120,7 @@ def _shift_deltas(rows: pl.DataFrame, *, supplier: str, share: float, to, report
 
 
 def _sources(trade: pl.DataFrame, sel: pl.Expr) -> list[str]:
-    from ..queries import TRADE_PRECEDENCE
+    from ..atlas.queries import TRADE_PRECEDENCE
 
     srcs = trade.filter(sel)["source"].unique().to_list()
     return sorted(srcs, key=lambda s: (TRADE_PRECEDENCE.index(s) if s in TRADE_PRECEDENCE else 99, s))

@@ -3,7 +3,7 @@ r"""Evaluate options: the change each option, and each combination, makes to dep
 For a vector of levels :math:`\lambda` (option id → 0–1) the tables are transformed
 (:func:`~tethers.options.counterfactual.apply_levels`) and re-measured exactly as ``tethers balance`` does:
 
-* per dimension *d* and pole *P*, the value :math:`v_{dP}` (USD, counts …; :mod:`tethers.balance_over_time`)
+* per dimension *d* and pole *P*, the value :math:`v_{dP}` (USD, counts …; :mod:`tethers.analysis.balance`)
   and the dependence :math:`s_{dP} = v_{dP} / \sum_Q v_{dQ}` (ROW included in the denominator);
 * :math:`B_d = 1 - HHI^*` over the poles (:func:`tethers.measures.balance.balance_index`, ROW excluded) and the
   composite :math:`B_c` (:func:`tethers.measures.balance.composite`, weights as ``tethers balance``);
@@ -14,7 +14,7 @@ For a vector of levels :math:`\lambda` (option id → 0–1) the tables are tran
 
 The dimensions an option can change are recomputed from the tables (``imports``, ``exports``,
 ``minerals_imports``, ``arms_imports`` from ``trade``; ``institutions`` from ``memberships``); the others
-(gas, UN votes, security ties) are taken once from :func:`tethers.balance_over_time.balance_over_time` and held
+(gas, UN votes, security ties) are taken once from :func:`tethers.analysis.balance.balance_over_time` and held
 fixed. Every state is cached by its levels (spillover by the levels of the options that touch its tables).
 """
 
@@ -27,7 +27,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 import polars as pl
 
-from ..dependence import json_safe
+from ..analysis.dependence import json_safe
 from ..errors import OptionError
 from .counterfactual import Tables, apply_levels, shifted_usd
 from .spec import OptionSet, SupplierShift
@@ -51,8 +51,8 @@ def _values(df: pl.DataFrame, dimension: str, value: str) -> pl.DataFrame:
 
 
 def _institutions(tables: Tables, poles: Sequence[str], strategic: Sequence[str]) -> pl.DataFrame:
-    """Strategic organisations shared with each pole in the year (as :mod:`tethers.balance_over_time`)."""
-    from ..dependence import authoritative_memberships
+    """Strategic organisations shared with each pole in the year (as :mod:`tethers.analysis.balance`)."""
+    from ..analysis.dependence import authoritative_memberships
     from ..measures.trade import pole_membership
 
     y, c = tables.year, tables.country
@@ -119,9 +119,9 @@ def load_tables(atlas, country: str, year: int) -> Tables:
     """The base tables from the atlas: the country's reported trade of ``year`` (TOTAL rows of one source, partial
     extracts dropped, as ``tethers balance``; product import rows of one source per product), every membership
     spell, the routes table."""
-    from .. import queries
-    from .. import queries_measures as qm
-    from ..dependence import complete_totals
+    from ..analysis.dependence import complete_totals
+    from ..atlas import queries
+    from ..atlas import queries_measures as qm
 
     totals, _thin, _gaps = complete_totals(queries.trade_totals(atlas, country, year))
     products = qm.product_trade(atlas, country, years=(year, year), flow="import")
@@ -198,7 +198,7 @@ class Evaluator:
     def __init__(self, options: OptionSet, tables: Tables, *, fixed_values: pl.DataFrame | None = None,
                  poles: Sequence[str] | None = None, weights: Mapping[str, float] | None = None,
                  spillover: Spillover | None = None):
-        from ..balance_over_time import parse_poles, parse_weights
+        from ..analysis.balance import parse_poles, parse_weights
         from ..measures.institutions import AUTHORITATIVE
 
         self.options = options
@@ -396,7 +396,7 @@ def _notes(ev: Evaluator) -> tuple[str, ...]:
 def build_evaluator(options: OptionSet, *, atlas, country: str | None = None, base_year: int | None = None,
                     scenario=None, draws: int = 20, seed: int = 20220224, poles=None, weights=None) -> Evaluator:
     """An :class:`Evaluator` for ``options`` on ``country`` (default the file's) and ``base_year`` from the atlas."""
-    from ..balance_over_time import balance_over_time
+    from ..analysis.balance import balance_over_time
     from ..countries import resolve
 
     iso3 = resolve(country) if country else options.country

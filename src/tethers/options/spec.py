@@ -54,7 +54,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from ..errors import TethersError
-from ..specfile import read_document
+from ..scenario.specfile import read_document
 
 __all__ = ["OptionsSpecError", "OptionSet", "Cost", "Membership", "SupplierShift", "RouteCapacity",
            "NeighbourTrade", "Option", "parse_options", "load_options", "product_key", "KINDS"]

@@ -23,7 +23,7 @@ def pct(x: float | None, digits: int = 1) -> str:
 
 
 def render_profile(prof, console: Console) -> None:
-    """Print a :class:`~tethers.profile.Profile` as Rich tables."""
+    """Print a :class:`~tethers.analysis.profile.Profile` as Rich tables."""
     console.rule(f"[bold]{prof.name} ({prof.country}) — dependency profile {prof.year}")
     if prof.totals:
         _trade(prof, console)

@@ -73,7 +73,7 @@ def _sources_table(sources: pl.DataFrame, title: str = "Sources") -> Table:
 
 
 def render_dependence(dep, console: Console) -> None:
-    """Print a :class:`~tethers.dependence.Dependence`: one table per dimension, definitions, reasons, sources."""
+    """Print a :class:`~tethers.analysis.dependence.Dependence`: one table per dimension, definitions, reasons, sources."""
     tidy = dep.tidy()
     console.rule(f"[bold]{dep.name} ({dep.country}) — dependence on {dep.on_label} ({dep.on}), {dep.year}")
     if dep.on in ("EU27", "CASIA"):
@@ -102,7 +102,7 @@ def render_dependence(dep, console: Console) -> None:
 
 
 def render_balance(bal, console: Console) -> None:
-    """Print a :class:`~tethers.balance_over_time.BalanceOverTime`: one sparkline row per dimension + composite."""
+    """Print a :class:`~tethers.analysis.balance.BalanceOverTime`: one sparkline row per dimension + composite."""
     tidy = bal.tidy()
     years = list(range(bal.start, bal.end + 1))
     console.rule(f"[bold]{bal.name} ({bal.country}) — multi-vector balance {bal.start}–{bal.end}")
@@ -155,7 +155,7 @@ def _balance_cells(series: list[float | None], years: list[int], mover: dict | N
 
 
 def render_critical(cp, console: Console) -> None:
-    """Print a :class:`~tethers.dependence.CriticalProducts`."""
+    """Print a :class:`~tethers.analysis.dependence.CriticalProducts`."""
     tidy = cp.tidy()
     console.rule(f"[bold]{cp.name} ({cp.country}) — critical import dependencies {cp.year}")
     th = cp.thresholds
@@ -208,7 +208,7 @@ def _flag(x: bool | None, *, strong: bool = False) -> str:
 
 
 def render_comparison(cmp, console: Console) -> None:
-    """Print a :class:`~tethers.dependence.Comparison`: headline metrics side by side, footnoted gaps."""
+    """Print a :class:`~tethers.analysis.dependence.Comparison`: headline metrics side by side, footnoted gaps."""
     tidy = cmp.tidy()
     table = tidy["table"]
     console.rule(f"[bold]{', '.join(cmp.countries)} — dependence on {cmp.on_label} ({cmp.on}), {cmp.year}")

@@ -1,15 +1,15 @@
 """The numbers behind the report and the dashboard: one country, a span of years, tidy frames only.
 
-Orchestration in the style of :mod:`tethers.profile`: read tidy frames out of the atlas
-(:mod:`tethers.queries`), hand them to the pure measures, collect the results with the provenance of
+Orchestration in the style of :mod:`tethers.analysis.profile`: read tidy frames out of the atlas
+(:mod:`tethers.atlas.queries`), hand them to the pure measures, collect the results with the provenance of
 every section. :func:`collect` returns a frozen :class:`ReportView`; the HTML report
 (:mod:`tethers.report.html`), the charts (:mod:`tethers.report.charts`) and the dashboard read it only
 through :meth:`ReportView.tidy`, the captions and the notes.
 
 Sections without data are not errors: they get an empty frame and a note saying what is missing.
 
-The balance and critical-products sections come from :func:`tethers.balance_over_time.balance_over_time` and
-:func:`tethers.dependence.critical_dependencies` (the figures of ``tethers balance`` / ``tethers critical``),
+The balance and critical-products sections come from :func:`tethers.analysis.balance.balance_over_time` and
+:func:`tethers.analysis.dependence.critical_dependencies` (the figures of ``tethers balance`` / ``tethers critical``),
 and the scenario section from :func:`tethers.scenario.engine.simulate`; all three are imported lazily. In a
 build without them the balance and critical sections are computed directly from the measures, and the
 scenario section says the simulator is not available.
@@ -23,9 +23,10 @@ from pathlib import Path
 
 import polars as pl
 
-from .. import countries, queries
+from .. import countries
+from ..atlas import queries
+from ..atlas.store import Atlas
 from ..errors import DataNotAvailableError
-from ..store import Atlas
 
 ProgressFn = Callable[[str, int, int], None]
 
@@ -144,7 +145,7 @@ DEFINITIONS: dict[str, str] = {
     ),
     "summary": (
         "Import and export shares by pole (trade), UN voting agreement with each pole in the year, and the "
-        "balance index of the year (mean over the dimensions available). tethers.profile.profile."
+        "balance index of the year (mean over the dimensions available). tethers.analysis.profile.profile."
     ),
 }
 TITLES: dict[str, str] = {
@@ -252,12 +253,12 @@ def _step_pole_shares(b: _Build) -> None:
 
 def _step_balance(b: _Build) -> None:
     try:
-        from ..balance_over_time import balance_over_time
+        from ..analysis.balance import balance_over_time
     except ImportError:  # a build without the balance orchestration: the measures directly
         trade_src = b.prov["pole_shares"].with_columns(pl.lit("balance").alias("section"))
         bal, comp, src = _balance(b.atlas, b.iso3, b.lo, b.hi, b.poles, b.frames["pole_shares"], b.notes["balance"],
                                   trade_src)
-        b.notes["balance"].append("tethers.balance_over_time is not available in this build: the dimensions "
+        b.notes["balance"].append("tethers.analysis.balance is not available in this build: the dimensions "
                                   "are those computed here from the measures (imports, exports, arms, energy).")
     else:
         res = balance_over_time(b.iso3, b.lo, b.hi, atlas=b.atlas, poles=b.poles)
@@ -272,7 +273,7 @@ def _step_balance(b: _Build) -> None:
 
 
 def _step_routes(b: _Build) -> None:
-    from ..profile import energy_by_pole
+    from ..analysis.profile import energy_by_pole
 
     b.frames["routes"], b.prov["routes"] = _routes(b.atlas, b.iso3, b.year, b.notes["routes"])
     b.frames["energy"], _ = energy_by_pole(b.atlas, b.iso3, b.year, b.poles)
@@ -280,10 +281,10 @@ def _step_routes(b: _Build) -> None:
 
 def _step_critical(b: _Build) -> None:
     try:
-        from ..dependence import critical_dependencies
+        from ..analysis.dependence import critical_dependencies
     except ImportError:
         b.frames["critical"], b.prov["critical"] = _critical(b.atlas, b.iso3, b.year, b.notes["critical"])
-        b.notes["critical"].append("tethers.dependence is not available in this build: the criteria are applied "
+        b.notes["critical"].append("tethers.analysis.dependence is not available in this build: the criteria are applied "
                                    "directly (exports of the same classification only, no mirror statistics).")
         return
     res = critical_dependencies(b.iso3, b.year, atlas=b.atlas)
@@ -608,7 +609,7 @@ def _scenario(atlas, iso3, year, scenario, notes, *, draws: int = 100):
 
     spec = load_spec(scenario)
     try:
-        from ..scenario.engine import simulate  # the simulator may not be installed in this build
+        from ..scenario.engine import simulate
     except ImportError:
         notes.append(f"Scenario {spec.name!r} was read, but the sanctions simulator (tethers.scenario.engine) is "
                      "not available in this build: no results.")
@@ -631,7 +632,7 @@ def _scenario(atlas, iso3, year, scenario, notes, *, draws: int = 100):
 
 
 def _summary(atlas, iso3, year, poles, frames, notes, *, skip_trade_notes=False):
-    from ..profile import profile
+    from ..analysis.profile import profile
 
     prof = profile(iso3, year, atlas=atlas, top=1, poles=(*poles, "ROW"))
     skip = ("memberships:", "trade:") if skip_trade_notes else ("memberships:",)

@@ -369,7 +369,7 @@ def simulate(
 
     Parameters
     ----------
-    atlas : an open :class:`~tethers.store.Atlas` (default: the user's atlas, built if missing).
+    atlas : an open :class:`~tethers.atlas.store.Atlas` (default: the user's atlas, built if missing).
     draws : Monte Carlo draws (0 = central estimates only).
     seed : root entropy; ``None`` draws fresh entropy (reported as ``result.seed``).
     workers : run the draws on a local Dask cluster with this many worker processes.
@@ -384,7 +384,7 @@ def simulate(
         raise OptionError("give either workers (a local Dask cluster) or scheduler (an existing one), not both")
     if workers is not None and workers < 1:
         raise OptionError(f"workers must be ≥ 1, got {workers}")
-    from ..store import open_atlas
+    from ..atlas.store import open_atlas
 
     own = atlas is None
     atlas = atlas or open_atlas()
@@ -541,7 +541,7 @@ def backtest(spec: ScenarioSpec, *, country: str, base_year: int, outcome_year: 
     """
     if outcome_year <= base_year:
         raise OptionError(f"the outcome year ({outcome_year}) must come after the base year ({base_year})")
-    from ..store import open_atlas
+    from ..atlas.store import open_atlas
     from .channels.fx import currency_of
     from .channels.trade import official_totals
 

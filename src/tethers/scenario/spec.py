@@ -37,7 +37,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from ..errors import TethersError
-from ..specfile import one_line, read_document
+from .specfile import one_line, read_document
 
 _HS = re.compile(r"^\d{2}(\d{2}(\d{2})?)?$")
 

@@ -20,8 +20,8 @@ import polars as pl
 import pyarrow as pa
 
 from .. import countries
+from ..atlas.schema import table as schema_table
 from ..errors import SourceFormatError
-from ..schema import table as schema_table
 
 ROW = "_row"
 
@@ -361,7 +361,7 @@ _ISO3 = re.compile(r"^[A-Z]{3}$")
 @cache
 def known_codes() -> frozenset[str]:
     """ISO3 codes the atlas accepts: country_converter's, historical entities and aggregates."""
-    from ..schema import AGGREGATE_CODES
+    from ..atlas.schema import AGGREGATE_CODES
 
     return frozenset(r["iso3"] for r in countries.countries_rows()) | frozenset(AGGREGATE_CODES)
 

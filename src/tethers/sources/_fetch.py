@@ -280,7 +280,7 @@ def _attempts(url: str, part: Path, record: dict, *, resume: bool, retries: int,
 def _cache_root(cache_dir: str | Path | None) -> Path:
     if cache_dir is not None:
         return Path(cache_dir)
-    from ..store import default_home
+    from ..atlas.store import default_home
 
     return default_home() / "cache"
 

@@ -25,7 +25,7 @@ from pathlib import Path
 import polars as pl
 import pyarrow as pa
 
-from ..schema import table as schema_table
+from ..atlas.schema import table as schema_table
 from . import Loaded, Source
 from ._common import (
     ROW,
@@ -58,7 +58,7 @@ def data_dir() -> Path:
 class Handkept(Source):
     id = "handkept"
     tables = ("memberships", "routes", "security_ties")
-    # Files inside the tethers package, not under shared/data: see tethers.pack.input_path.
+    # Files inside the tethers package, not under shared/data: see tethers.atlas.pack.input_path.
     pack_inputs = tuple(f"tethers:data/{name}" for name in FILES.values())
 
     def handles(self, path: Path) -> bool:

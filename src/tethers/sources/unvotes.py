@@ -237,7 +237,7 @@ class Unvotes(Source):
         """Roll calls of 1946–2019 only: from 2020 the pack takes the UN Digital Library (``undl``).
 
         The unvotes data end with one roll call of 14 Jan 2020 (rcid 9079, A/RES/74/267); keeping it
-        would make unvotes the source of 2020 for :func:`tethers.queries.votes` (one source per year).
+        would make unvotes the source of 2020 for :func:`tethers.atlas.queries.votes` (one source per year).
         """
         return pl.from_arrow(tbl).filter(pl.col("date") < dt.date(2020, 1, 1)).to_arrow()
 

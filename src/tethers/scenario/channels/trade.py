@@ -42,7 +42,7 @@ Data
 ----
 * Composition by product: the third country's exports by HS6 and partner (BACI in the shipped pack:
   KAZ, 2021, partners CHN, RUS, GRC, GBR, DEU and the world), scaled to the official total with the
-  targets in the base year (``kz_bns`` first, see :data:`tethers.queries.TRADE_PRECEDENCE`).
+  targets in the base year (``kz_bns`` first, see :data:`tethers.atlas.queries.TRADE_PRECEDENCE`).
 * Imports by product are **not** in the pack (Kazakhstan's imports by HS are not available offline). The
   channel then uses the banned-goods share of the exports to the targets as a proxy for the banned share of
   the imports from them, applied to the official import total, and says so in ``detail``. Load Comtrade
@@ -80,8 +80,8 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
+from ...atlas.queries import TRADE_PRECEDENCE
 from ...countries import eu_members
-from ...queries import TRADE_PRECEDENCE
 from ..spec import ScenarioSpec
 from .base import Context, Param, effects
 

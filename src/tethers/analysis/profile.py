@@ -1,6 +1,6 @@
 """A country's dependency profile for one year — the figures behind ``tethers profile``.
 
-Orchestration only: it reads tidy frames from the atlas (:mod:`tethers.queries`), hands them to the
+Orchestration only: it reads tidy frames from the atlas (:mod:`tethers.atlas.queries`), hands them to the
 pure measures and collects the results, with the provenance of every section. Read results through
 :meth:`Profile.tidy` (tables) or :meth:`Profile.to_dict` (JSON).
 """
@@ -11,9 +11,10 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
-from . import countries, queries
-from .errors import DataNotAvailableError
-from .store import Atlas
+from .. import countries
+from ..atlas import queries
+from ..atlas.store import Atlas
+from ..errors import DataNotAvailableError
 
 
 @dataclass(frozen=True)
@@ -30,7 +31,7 @@ class Profile:
     votes : counts of the country's UNGA roll-call votes in ``year``: {yes, no, abstain, absent, roll_calls};
         ``absent`` is None where the year's source does not record absences (unvotes).
     alignment : agreement with each pole in ``year``: [pole, label, agreement (0–1), kappa, n].
-    energy : gas and oil by pole in ``year`` (:func:`tethers.dependence.dependence`'s energy section):
+    energy : gas and oil by pole in ``year`` (:func:`tethers.analysis.dependence.dependence`'s energy section):
         [pole, label, gas_import_share, gas_export_share, gas_exports_bcm, gas_transit_share,
         oil_transit_share, transit_provided_bcm, transit_provided_share]; shares 0–1 (``transit`` = exports
         whose routes cross the pole; ``transit_provided`` = the pole's gas imports from third countries that
@@ -72,7 +73,7 @@ class Profile:
 def profile(country: str, year: int, *, atlas: Atlas | None = None, top: int = 10,
             poles: tuple[str, ...] = countries.POLE_ORDER) -> Profile:
     """Compute the dependency profile of ``country`` (any spelling) in ``year`` from the atlas."""
-    from .store import open_atlas
+    from ..atlas.store import open_atlas
 
     iso3 = countries.resolve(country)
     own = atlas is None
@@ -99,7 +100,7 @@ def _provenance(atlas: Atlas, section: str, table: str, sources: list[str]) -> p
 
 
 def _trade_section(atlas, iso3, year, top, poles, notes):
-    from .measures.trade import partner_shares, pole_shares
+    from ..measures.trade import partner_shares, pole_shares
 
     try:
         trade = queries.trade_totals(atlas, iso3, year)
@@ -140,7 +141,7 @@ ENERGY_METRICS = {  # profile column → metric of the dependence energy section
 
 def energy_by_pole(atlas, iso3, year, poles):
     """``(frame, sources)``: one row per named pole (columns as :attr:`Profile.energy`), from the energy section
-    of :func:`tethers.dependence.dependence` (same definitions); ``sources`` [section, source, file, licence]."""
+    of :func:`tethers.analysis.dependence.dependence` (same definitions); ``sources`` [section, source, file, licence]."""
     from . import dependence as dep
 
     rows, sources = [], []
@@ -157,7 +158,7 @@ def energy_by_pole(atlas, iso3, year, poles):
 
 
 def _membership_section(atlas, iso3, year, poles, notes):
-    from .measures.institutions import memberships_in_year
+    from ..measures.institutions import memberships_in_year
 
     table = queries.memberships(atlas)
     mine = memberships_in_year(table, iso3, year)
@@ -184,7 +185,7 @@ def _membership_section(atlas, iso3, year, poles, notes):
 
 
 def _votes_section(atlas, iso3, year, poles, notes):
-    from .measures.alignment import pole_agreement
+    from ..measures.alignment import pole_agreement
 
     v = queries.votes(atlas, year=year)
     mine = v.filter(pl.col("country") == iso3)

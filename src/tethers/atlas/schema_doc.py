@@ -1,4 +1,4 @@
-"""Render docs/schema.md from :mod:`tethers.schema` (a test checks the committed file is current)."""
+"""Render docs/schema.md from :mod:`tethers.atlas.schema` (a test checks the committed file is current)."""
 
 from __future__ import annotations
 
@@ -10,11 +10,11 @@ def schema_markdown() -> str:
         "# Atlas schema",
         "",
         f"Schema version {SCHEMA_VERSION}. Generated from `src/tethers/schema.py` by",
-        "`python -m tethers.schema_doc > docs/schema.md`; do not edit by hand.",
+        "`python -m tethers.atlas.schema_doc > docs/schema.md`; do not edit by hand.",
         "",
         "Countries are ISO3 (historical entities ISO 3166-3: SUN, YUG, CSK, DDR, SCG, YMD, ANT; aggregates",
         "WLD, XXX). Money is current USD. Every table's key includes `source`: publishers that cover the same",
-        "figure coexist, and `tethers.queries` picks one per country-year by a documented precedence.",
+        "figure coexist, and `tethers.atlas.queries` picks one per country-year by a documented precedence.",
         "",
     ]
     for t in [*TABLES.values(), PROVENANCE]:

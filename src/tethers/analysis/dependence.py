@@ -1,8 +1,8 @@
 """One country's dependence on one pole, dimension by dimension — the figures behind ``tethers dependence``,
 ``tethers critical`` and ``tethers compare``.
 
-Orchestration only, as :mod:`tethers.profile`: atlas → tidy frames (:mod:`tethers.queries`,
-:mod:`tethers.queries_measures`) → the pure measures (:mod:`tethers.measures`) → frozen results read
+Orchestration only, as :mod:`tethers.analysis.profile`: atlas → tidy frames (:mod:`tethers.atlas.queries`,
+:mod:`tethers.atlas.queries_measures`) → the pure measures (:mod:`tethers.measures`) → frozen results read
 through ``tidy()`` / ``to_dict()``. Every dimension is a :class:`Section` carrying its definition, its
 status (``ok``, ``partial``, ``no data``, ``n/a``), the reason when something is missing, and the
 provenance rows of the atlas tables it read. Nothing is filled in: a figure the atlas cannot support is
@@ -11,7 +11,7 @@ reported as missing with the reason, never as 0.
 Dimensions
 ----------
 ``trade``        pole share of total goods imports and exports, partner HHI (``trade`` TOTAL rows, one source
-                 per year by :data:`tethers.queries.TRADE_PRECEDENCE`; partner-reported mirror totals shown,
+                 per year by :data:`tethers.atlas.queries.TRADE_PRECEDENCE`; partner-reported mirror totals shown,
                  never turned into shares, when the country reports nothing).
 ``critical``     product groups the country imports by supplier (:func:`critical_dependencies`).
 ``energy``       pipeline/LNG gas imports and exports by partner (``energy_flows``) and transit exposure of gas
@@ -31,11 +31,12 @@ from typing import Literal
 
 import polars as pl
 
-from . import countries, queries
-from . import queries_measures as qm
-from .errors import DataNotAvailableError, OptionError
-from .schema import AGGREGATE_CODES
-from .store import Atlas
+from .. import countries
+from ..atlas import queries
+from ..atlas import queries_measures as qm
+from ..atlas.schema import AGGREGATE_CODES
+from ..atlas.store import Atlas
+from ..errors import DataNotAvailableError, OptionError
 
 Status = Literal["ok", "partial", "no data", "n/a"]
 DIMENSIONS: tuple[str, ...] = ("trade", "critical", "energy", "institutions", "security", "votes", "fx")
@@ -207,7 +208,7 @@ class Comparison:
         per metric and country; a country whose dimension has no data gets a row with null value, the
         section's status and its reason.
     balance : ``[country, dimension, balance, row_share]`` plus the ``composite`` rows: the balance index of
-        each country in ``year`` (:mod:`tethers.balance_over_time`).
+        each country in ``year`` (:mod:`tethers.analysis.balance`).
     dependences : the full :class:`Dependence` of each country.
     """
 
@@ -279,7 +280,7 @@ def currency_of(iso3: str, year: int) -> str | None:
 
 @cache
 def _euro_year(iso3: str) -> int | None:
-    from .countries import _converter, _int_or_none
+    from ..countries import _converter, _int_or_none
 
     data = _converter().data
     hit = data.loc[data["ISO3"] == iso3, "EURO"]
@@ -346,7 +347,7 @@ TRADE_DEF = (
 
 
 def _trade(ctx: _Ctx) -> Section:
-    from .measures.trade import concentration, partner_shares, pole_shares
+    from ..measures.trade import concentration, partner_shares, pole_shares
 
     try:
         trade = queries.trade_totals(ctx.atlas, ctx.country, ctx.year)
@@ -453,13 +454,13 @@ def critical_dependencies(
     """Critical products of ``country`` in ``year`` (criteria of :mod:`tethers.measures.critical`).
 
     Imports: every product-level import row the country reports (one source per product by
-    :data:`~tethers.queries.TRADE_PRECEDENCE`): in the shipped pack the WTO product groups (MTN 12 minerals
+    :data:`~tethers.atlas.queries.TRADE_PRECEDENCE`): in the shipped pack the WTO product groups (MTN 12 minerals
     and metals, HS 93 arms), or e.g. a Comtrade HS6 file a user added. Exports for the "imports > exports"
     test: the country's own export rows of the same source and product, else its partners' imports from it
     in that source (mirror), else unknown — then ``net_importer`` and ``critical`` stay null.
     """
-    from .measures.critical import critical_products
-    from .measures.trade import partner_shares
+    from ..measures.critical import critical_products
+    from ..measures.trade import partner_shares
 
     iso3 = countries.resolve(country)
     window = (year - 2, year)  # three years, for GeoDep's persistence (critical in 2 of the last 3 years)
@@ -596,7 +597,7 @@ def _critical(ctx: _Ctx) -> Section:
     cp = critical_dependencies(ctx.country, ctx.year, atlas=ctx.atlas)
     if cp.products.height == 0:
         return _missing("critical", CRITICAL_DEF, cp.coverage, sources=cp.sources)
-    from .measures.trade import partner_shares
+    from ..measures.trade import partner_shares
 
     imports = qm.product_trade(ctx.atlas, ctx.country, years=(ctx.year, ctx.year), flow="import")
     shares = (
@@ -641,7 +642,7 @@ ENERGY_DEF = (
 
 
 def _energy(ctx: _Ctx) -> Section:
-    from .measures.trade import pole_shares
+    from ..measures.trade import pole_shares
 
     flows = qm.energy_flows(ctx.atlas, ctx.country, years=(ctx.year, ctx.year)).filter(pl.col("carrier") == "gas")
     rows: list[dict] = []
@@ -675,7 +676,7 @@ def _energy(ctx: _Ctx) -> Section:
 
 
 def _transit(ctx: _Ctx, gas: pl.DataFrame) -> tuple[list[dict], list[str], list, pl.DataFrame]:
-    from .measures.transit import flows_from_trade, transit_shares
+    from ..measures.transit import flows_from_trade, transit_shares
 
     rows, gaps, srcs, parts = [], [], [], []
     routes = qm.routes(ctx.atlas, carriers=("gas", "oil"))  # ordered: only countries downstream of ctx.country count
@@ -704,7 +705,7 @@ def _transit(ctx: _Ctx, gas: pl.DataFrame) -> tuple[list[dict], list[str], list,
 
 def _transit_provided(ctx: _Ctx, gas_routes: pl.DataFrame) -> list[dict]:
     """The other direction: the pole's gas imports from third exporters that cross the country (its leverage)."""
-    from .measures.transit import transit_through
+    from ..measures.transit import transit_through
 
     imports = qm.energy_imports(ctx.atlas, ctx.members, year=ctx.year, carrier="gas")
     if imports.height == 0 or ctx.country in ctx.members:
@@ -753,7 +754,7 @@ INSTITUTIONS_DEF = (
 
 
 def _institutions(ctx: _Ctx) -> Section:
-    from .measures.institutions import memberships_in_year, shared_memberships
+    from ..measures.institutions import memberships_in_year, shared_memberships
 
     table = queries.memberships(ctx.atlas)
     mine = memberships_in_year(table, ctx.country, ctx.year)
@@ -790,7 +791,7 @@ SECURITY_DEF = (
 def authoritative_memberships(memberships: pl.DataFrame) -> pl.DataFrame:
     """Spells with the precedence of :mod:`tethers.measures.institutions`: for an (organisation, country) pair the
     hand-kept table lists, only its spells count; every other pair keeps its other sources' spells."""
-    from .measures.institutions import AUTHORITATIVE
+    from ..measures.institutions import AUTHORITATIVE
 
     hand = memberships.filter(pl.col("source") == AUTHORITATIVE)
     rest = memberships.filter(pl.col("source") != AUTHORITATIVE).join(
@@ -816,7 +817,7 @@ def _security(ctx: _Ctx) -> Section:
 
 
 def _alliances(ctx: _Ctx) -> tuple[list[dict], str, list, pl.DataFrame]:
-    from .measures.security import alliance_flags, shared_alliances
+    from ..measures.security import alliance_flags, shared_alliances
 
     spells = authoritative_memberships(queries.memberships(ctx.atlas))
     mine = alliance_flags(spells, year=ctx.year, country=ctx.country).filter(pl.col("member") == True)  # noqa: E712
@@ -834,7 +835,7 @@ def _alliances(ctx: _Ctx) -> tuple[list[dict], str, list, pl.DataFrame]:
 
 
 def _arms(ctx: _Ctx) -> tuple[list[dict], str, list, pl.DataFrame]:
-    from .measures.security import arms_concentration, arms_imports
+    from ..measures.security import arms_concentration, arms_imports
 
     rows = qm.product_trade(ctx.atlas, ctx.country, years=(ctx.year, ctx.year), flow="import", products=[qm.ARMS])
     if rows.height == 0:
@@ -857,7 +858,7 @@ def _arms(ctx: _Ctx) -> tuple[list[dict], str, list, pl.DataFrame]:
 
 
 def _ties(ctx: _Ctx) -> tuple[list[dict], str, list, pl.DataFrame]:
-    from .measures.security import security_ties_summary
+    from ..measures.security import security_ties_summary
 
     ties = qm.security_ties(ctx.atlas, ctx.country)
     if ties.height == 0:
@@ -888,7 +889,7 @@ VOTES_DEF = (
 
 
 def _votes(ctx: _Ctx) -> Section:
-    from .measures.alignment import pole_agreement
+    from ..measures.alignment import pole_agreement
 
     v = queries.votes(ctx.atlas, year=ctx.year)
     if v.height == 0:
@@ -921,7 +922,7 @@ FX_DEF = (
 
 
 def _fx(ctx: _Ctx, window: int) -> Section:
-    from .measures.fx import rolling_beta
+    from ..measures.fx import rolling_beta
 
     mine, theirs = currency_of(ctx.country, ctx.year), currency_of(ctx.on, ctx.year)
     if theirs == "USD":
@@ -963,7 +964,7 @@ def _fx(ctx: _Ctx, window: int) -> Section:
 def dependence(country: str, on: str = "RUS", year: int = 2021, *, atlas: Atlas | None = None,
                fx_window: int = FX_WINDOW) -> Dependence:
     """Every dimension of ``country``'s dependence on the pole ``on`` in ``year`` (see the module docstring)."""
-    from .store import open_atlas
+    from ..atlas.store import open_atlas
 
     iso3 = countries.resolve(country)
     pole = resolve_pole(on)
@@ -997,8 +998,8 @@ def energy_section(country: str, on: str, year: int, *, atlas: Atlas) -> Section
 def compare(countries_: Sequence[str], year: int = 2021, *, on: str = "RUS", atlas: Atlas | None = None,
             poles: Sequence[str] = countries.POLE_ORDER) -> Comparison:
     """:func:`dependence` of each country on ``on`` in ``year``, plus each one's balance index, side by side."""
-    from .balance_over_time import balance_over_time
-    from .store import open_atlas
+    from ..atlas.store import open_atlas
+    from .balance import balance_over_time
 
     isos = list(dict.fromkeys(countries.resolve(c) for c in countries_))
     if len(isos) < 2:

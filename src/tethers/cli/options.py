@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from .cli import Format, FormatOpt, _console, _emit_json, _open, app
+from . import Format, FormatOpt, _console, _emit_json, _open, app
 
 OptionsArg = Annotated[Path, typer.Argument(help="options file (.yaml), e.g. options/kaz-2022.yaml")]
 OnOpt = Annotated[str | None, typer.Option("--on", help="country (default: the file's)")]
@@ -20,9 +20,9 @@ _BARS = "▁▂▃▄▅▆▇█"
 
 
 def _evaluator(path: Path, on: str | None, base: int | None, scenario: Path | None, draws: int, seed: int, a):
-    from .options.evaluate import build_evaluator
-    from .options.spec import load_options
-    from .scenario.spec import load_spec
+    from ..options.evaluate import build_evaluator
+    from ..options.spec import load_options
+    from ..scenario.spec import load_spec
 
     opts = load_options(path)
     spec = load_spec(scenario) if scenario is not None else None
@@ -62,7 +62,7 @@ def options_cmd(
     """Per option and combination: change in the balance index (per dimension and composite), spillover, cost."""
     from rich.table import Table
 
-    from .options.evaluate import evaluate_options
+    from ..options.evaluate import evaluate_options
 
     with _open() as a:
         ev = _evaluator(options_file, on, base, scenario, draws, seed, a)
@@ -109,8 +109,8 @@ def optimise_cmd(
     frontier against cost (MIP with HiGHS; the chosen mix re-evaluated exactly)."""
     from rich.table import Table
 
-    from .errors import OptionError
-    from .options.optimise import optimise
+    from ..errors import OptionError
+    from ..options.optimise import optimise
 
     if objective not in ("balance", "spillover"):
         raise OptionError(f"--objective {objective!r} is not allowed; choose one of: balance, spillover")

@@ -31,11 +31,12 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from . import countries, queries
-from . import queries_measures as qm
+from .. import countries
+from ..atlas import queries
+from ..atlas import queries_measures as qm
+from ..atlas.store import Atlas
+from ..errors import DataNotAvailableError, OptionError
 from .dependence import authoritative_memberships, complete_totals, json_safe, resolve_pole
-from .errors import DataNotAvailableError, OptionError
-from .store import Atlas
 
 DIMENSIONS: tuple[str, ...] = ("imports", "exports", "minerals_imports", "arms_imports", "gas_exports", "gas_imports",
                                "un_votes", "institutions", "security_ties")
@@ -177,7 +178,7 @@ def _values(df: pl.DataFrame, dimension: str, value: str) -> pl.DataFrame:
 
 
 def _trade(ctx: _Ctx) -> tuple[pl.DataFrame, list[str], str]:
-    from .measures.trade import pole_shares
+    from ..measures.trade import pole_shares
 
     try:
         trade = queries.trade_totals(ctx.atlas, ctx.country)
@@ -193,7 +194,7 @@ def _trade(ctx: _Ctx) -> tuple[pl.DataFrame, list[str], str]:
 
 
 def _product(ctx: _Ctx, product: tuple[str, str], dimension: str) -> tuple[pl.DataFrame, list[str], str]:
-    from .measures.trade import pole_shares
+    from ..measures.trade import pole_shares
 
     rows = qm.product_trade(ctx.atlas, ctx.country, years=ctx.years, flow="import", products=[product])
     if rows.height == 0:
@@ -204,8 +205,8 @@ def _product(ctx: _Ctx, product: tuple[str, str], dimension: str) -> tuple[pl.Da
 
 
 def _gas(ctx: _Ctx) -> tuple[pl.DataFrame, list[str], str]:
+    from ..measures.trade import pole_shares
     from .dependence import _flows_as_trade
-    from .measures.trade import pole_shares
 
     flows = qm.energy_flows(ctx.atlas, ctx.country, years=ctx.years).filter(pl.col("carrier") == "gas")
     if flows.height == 0:
@@ -216,7 +217,7 @@ def _gas(ctx: _Ctx) -> tuple[pl.DataFrame, list[str], str]:
 
 
 def _votes(ctx: _Ctx) -> tuple[pl.DataFrame, list[str], str]:
-    from .measures.alignment import pole_agreement
+    from ..measures.alignment import pole_agreement
 
     v = queries.votes(ctx.atlas, years=ctx.years)
     if v.height == 0 or v.filter(pl.col("country") == ctx.country).height == 0:
@@ -227,7 +228,7 @@ def _votes(ctx: _Ctx) -> tuple[pl.DataFrame, list[str], str]:
 
 def _institutions(ctx: _Ctx) -> tuple[pl.DataFrame, list[str], str]:
     """Strategic organisations shared with each pole, every year at once (spells × years, one join)."""
-    from .measures.trade import pole_membership
+    from ..measures.trade import pole_membership
 
     spells = authoritative_memberships(queries.memberships(ctx.atlas))
     strategic = spells.filter(pl.col("source") == "handkept")["organisation"].unique()
@@ -252,7 +253,7 @@ def _institutions(ctx: _Ctx) -> tuple[pl.DataFrame, list[str], str]:
 
 
 def _ties(ctx: _Ctx) -> tuple[pl.DataFrame, list[str], str]:
-    from .measures.security import security_ties_summary
+    from ..measures.security import security_ties_summary
 
     ties = qm.security_ties(ctx.atlas, ctx.country)
     if ties.height == 0:
@@ -324,8 +325,8 @@ def balance_over_time(
     weights: Mapping[str, float] | Sequence[str] | None = None,
 ) -> BalanceOverTime:
     """Balance index of ``country`` per dimension and year ``start``–``end``, the composite and decomposition."""
-    from .measures.balance import balance_index, composite
-    from .store import open_atlas
+    from ..atlas.store import open_atlas
+    from ..measures.balance import balance_index, composite
 
     iso3 = countries.resolve(country)
     if start > end:
@@ -392,7 +393,7 @@ def _composite(by_dim: pl.DataFrame, weights: dict[str, float], start: int, end:
 
 def _decompose(values: pl.DataFrame, by_dim: pl.DataFrame, poles: tuple[str, ...]) -> pl.DataFrame:
     """Each dimension between its first and last year with a defined index, all dimensions in one call."""
-    from .measures.balance import decompose_change
+    from ..measures.balance import decompose_change
 
     ends = by_dim.filter(pl.col("balance").is_not_null()).group_by("dimension").agg(
         start=pl.col("year").min(), end=pl.col("year").max()).filter(pl.col("start") < pl.col("end"))

@@ -1,8 +1,8 @@
 """Atlas → tidy frames for the dependence, balance, critical and compare commands.
 
-The I/O side of :mod:`tethers.dependence` and :mod:`tethers.balance_over_time`: every function here runs
+The I/O side of :mod:`tethers.analysis.dependence` and :mod:`tethers.analysis.balance`: every function here runs
 read-only SQL with bound parameters and returns canonical rows (Polars frames with the columns of
-:mod:`tethers.schema`). Source precedence follows :mod:`tethers.queries` (a reporter's own statistics
+:mod:`tethers.atlas.schema`). Source precedence follows :mod:`tethers.atlas.queries` (a reporter's own statistics
 first, then the international compilations); nothing here computes a measure.
 """
 
@@ -53,7 +53,7 @@ def product_trade(
 ) -> pl.DataFrame:
     """Product-level trade rows (``classification <> 'TOTAL'``) reported by ``reporter`` in ``years`` (inclusive).
 
-    One source per (year, flow, classification, product), by :data:`tethers.queries.TRADE_PRECEDENCE`.
+    One source per (year, flow, classification, product), by :data:`tethers.atlas.queries.TRADE_PRECEDENCE`.
     ``products`` narrows to given (classification, product) pairs.
     """
     sql = "SELECT * FROM trade WHERE reporter = ? AND classification <> 'TOTAL' AND year BETWEEN ? AND ?"

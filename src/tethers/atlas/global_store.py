@@ -55,7 +55,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from .errors import DataNotAvailableError, SourceFormatError
+from ..errors import DataNotAvailableError, SourceFormatError
 
 __all__ = ["ingest_baci", "open_global", "global_dir", "global_years", "STORE_COLUMNS"]
 
@@ -77,7 +77,7 @@ _INVALID = "tethers: invalid BACI row"
 
 
 def global_dir(home: str | Path | None = None) -> Path:
-    """``<home>/global/baci`` (``home`` defaults to :func:`tethers.store.default_home`)."""
+    """``<home>/global/baci`` (``home`` defaults to :func:`tethers.atlas.store.default_home`)."""
     from .store import default_home
 
     base = Path(home).expanduser() if home else default_home()
@@ -177,7 +177,7 @@ def _plan(paths: list[Path]) -> list[tuple[int, str, Path]]:
 
 
 def _check_header(path: Path) -> None:
-    from .sources._common import header_line
+    from ..sources._common import header_line
 
     head = [h.strip().strip('"') for h in header_line(path).split(",")]
     if head != list(RELEASE_COLUMNS):
@@ -188,7 +188,7 @@ def _check_header(path: Path) -> None:
 
 
 def _connect(*, memory_limit: str, threads: int | None, spill: Path | None = None) -> duckdb.DuckDBPyConnection:
-    from .sources.baci import country_codes
+    from ..sources.baci import country_codes
 
     con = duckdb.connect()
     con.execute(f"SET memory_limit = '{_setting(memory_limit)}'")
@@ -226,7 +226,7 @@ def canonical_codes() -> dict[int, int]:
     SACU, SDN 729/736 former Sudan); the historical one is stored as the current one, as the loader
     maps both to the same ISO3. Every other code is stored as published.
     """
-    from .sources.baci import country_codes
+    from ..sources.baci import country_codes
 
     first: dict[str, int] = {}
     for code, iso in country_codes().items():
@@ -236,7 +236,7 @@ def canonical_codes() -> dict[int, int]:
 
 def country_table() -> list[tuple[int, str, int]]:
     """``(code, iso3, rank)`` for every stored (canonical) code; ``rank`` orders the ISO3 codes (ties)."""
-    from .sources.baci import country_codes
+    from ..sources.baci import country_codes
 
     iso = {int(c): i for c, i in country_codes().items()}
     codes = sorted(set(canonical_codes().values()), key=lambda c: (iso[c], c))
@@ -313,8 +313,8 @@ def _sha256(path: Path) -> str:
 
 def _commit(tmp: Path, root: Path, years: dict[int, dict]) -> None:
     """Move every ``year=`` folder of this ingest into place (swap out an existing one first)."""
-    from . import __version__
-    from .sources import catalogue
+    from .. import __version__
+    from ..sources import catalogue
 
     meta = catalogue().get(SOURCE, {})
     now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
@@ -344,7 +344,7 @@ def _fsync_dir(path: Path) -> None:
 
 @contextlib.contextmanager
 def _lock(root: Path) -> Iterator[None]:
-    from .errors import AtlasBusyError
+    from ..errors import AtlasBusyError
 
     with open(root / ".lock", "a+") as fh:
         try:
@@ -497,7 +497,7 @@ def open_global(
         The same rows for people: ``exporter``/``importer`` as ISO3, ``product`` as six-digit text, and
         ``classification`` (HS revision of the year's file).
     ``baci_trade``
-        The rows as canonical ``trade`` rows (:mod:`tethers.schema`): each flow once as the exporter's
+        The rows as canonical ``trade`` rows (:mod:`tethers.atlas.schema`): each flow once as the exporter's
         ``export`` and once, mirrored, as the importer's ``import`` (BACI reconciles both declarations
         into one value), ``source = 'baci'``.
     ``baci_countries``
@@ -514,7 +514,7 @@ def open_global(
     years = global_years(home)
     if not years:
         raise DataNotAvailableError(f"{root}: the global store is empty; ingest BACI release files first "
-                                    "(tethers.global_store.ingest_baci)")
+                                    "(tethers.atlas.global_store.ingest_baci)")
     con = duckdb.connect()
     if memory_limit:
         con.execute(f"SET memory_limit = '{_setting(memory_limit)}'")

@@ -14,7 +14,7 @@ from typing import Annotated
 
 import typer
 
-from .errors import TethersError
+from ..errors import TethersError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="tethers: measure a country's strategic dependencies and simulate sanctions spillovers.")
@@ -90,7 +90,7 @@ def _console_err():
 
 
 def _open():
-    from .store import open_atlas
+    from ..atlas.store import open_atlas
 
     return open_atlas(state.atlas)
 
@@ -104,7 +104,7 @@ def atlas_build(
     fmt: FormatOpt = Format.table,
 ) -> None:
     """(Re)build the atlas from the data pack. The previous atlas stays readable until the new one is complete."""
-    from .store import Atlas, build_atlas
+    from ..atlas.store import Atlas, build_atlas
 
     with _progress_bar() as bar:
         task = bar.add_task("building atlas", total=None)
@@ -149,7 +149,7 @@ def atlas_add(
     fmt: FormatOpt = Format.table,
 ) -> None:
     """Load a file you downloaded (e.g. a Comtrade CSV) into the atlas — all of it, or nothing."""
-    from .store import add_file, default_path
+    from ..atlas.store import add_file, default_path
 
     added = add_file(source, path, state.atlas or default_path(), replace=replace)
     if fmt is Format.json:
@@ -163,7 +163,7 @@ def atlas_sources(fmt: FormatOpt = Format.table) -> None:
     """List the loaders: id, publisher, licence, tables, and whether they ship in the pack."""
     from rich.table import Table
 
-    from .sources import get_source, list_sources
+    from ..sources import get_source, list_sources
 
     rows = []
     for sid in list_sources():
@@ -192,8 +192,8 @@ def profile_cmd(
     fmt: FormatOpt = Format.table,
 ) -> None:
     """A country's dependency profile for one year: trade by partner and pole, memberships, UN votes."""
-    from .profile import profile
-    from .report.console import render_profile
+    from ..analysis.profile import profile
+    from ..report.console import render_profile
 
     with _open() as a:
         prof = profile(country, year, atlas=a, top=top)
@@ -207,7 +207,7 @@ def votes_cmd(
     fmt: FormatOpt = Format.table,
 ) -> None:
     """How a country voted on a UN General Assembly resolution, with the full tally."""
-    from .profile import vote_record
+    from ..analysis.profile import vote_record
 
     with _open() as a:
         rec = vote_record(country, resolution, atlas=a)
@@ -243,7 +243,7 @@ def data_fetch(
     fmt: FormatOpt = Format.table,
 ) -> None:
     """Download a publisher's files into the local cache (resumable, checksummed); then `tethers atlas add`."""
-    from .sources._fetch import fetch_source
+    from ..sources._fetch import fetch_source
 
     params: dict = {"reporter": reporter, "partner": partner, "cmd": cmd, "revision": revision, "start": start,
                     "end": end, "every": every, "tracker": tracker}
@@ -270,8 +270,8 @@ def data_fetch(
 
 # ---------------------------------------------------------------------------------------------- more commands
 
-# Command groups live in their own modules (cli_<area>.py) and register themselves on `app` when imported.
-COMMAND_MODULES = ("cli_measures", "cli_scenario", "cli_report", "cli_options")
+# Command groups live in their own modules (cli/<area>.py) and register themselves on `app` when imported.
+COMMAND_MODULES = ("measures", "scenario", "report", "options")
 
 
 def _register_command_modules() -> None:
@@ -317,9 +317,3 @@ def main(argv: list[str] | None = None) -> None:
         print(f"tethers: internal error: {type(exc).__name__}: {exc} (run with --debug for the traceback)",
               file=sys.stderr)
         sys.exit(2)
-
-
-if __name__ == "__main__":  # `python -m tethers.cli`: use the package module so command modules register on it
-    from tethers.cli import main as _main
-
-    _main()

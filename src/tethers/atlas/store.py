@@ -23,10 +23,10 @@ import duckdb
 import polars as pl
 import pyarrow as pa
 
-from . import __version__
-from .errors import AtlasBusyError, AtlasMissingError, SchemaError
+from .. import __version__
+from ..errors import AtlasBusyError, AtlasMissingError, SchemaError
+from ..sources import Loaded, Provenance
 from .schema import PROVENANCE, SCHEMA_VERSION, TABLES
-from .sources import Loaded, Provenance
 
 ProgressFn = Callable[[str, int, int], None]
 
@@ -55,7 +55,7 @@ def default_pack_dir() -> Path:
         cand = parent / "data" / "pack"
         if (cand / "MANIFEST.json").exists():
             return cand
-    return here.parents[2] / "data" / "pack"
+    return here.parents[3] / "data" / "pack"
 
 
 @contextlib.contextmanager
@@ -150,7 +150,7 @@ def build_atlas(
     Loads the ``countries`` table (country_converter + historical entities) and every Parquet table
     listed in the pack's ``MANIFEST.json``, with one provenance row per original input file.
     """
-    from .countries import countries_rows
+    from ..countries import countries_rows
 
     path = Path(path) if path else default_path()
     pack = Path(pack_dir) if pack_dir else default_pack_dir()
@@ -333,7 +333,7 @@ def add_file(source_id: str, file: str | Path, path: str | Path | None = None, *
 
     ``source_id`` may be ``"auto"`` to let the loaders' ``handles`` sniff the format.
     """
-    from .sources import detect_source, get_source
+    from ..sources import detect_source, get_source
 
     src = detect_source(file) if source_id == "auto" else get_source(source_id)
     return ingest(src.read(file), path, replace=replace)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import tomllib
 from pathlib import Path
 
-from .errors import TethersError
+from ..errors import TethersError
 
 MAX_BYTES = 1_000_000
 

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from .cli import Format, FormatOpt, _console, _emit_json, _open, _progress_bar, app
+from . import Format, FormatOpt, _console, _emit_json, _open, _progress_bar, app
 
 SpecArg = Annotated[Path, typer.Argument(help="scenario file (.yaml/.yml/.toml), e.g. scenarios/eu-2022.yaml")]
 OnOpt = Annotated[str, typer.Option("--on", help="third country (ISO3, ISO2, UN number or name)")]
@@ -54,7 +54,7 @@ def _channels(value: str | None) -> list[str] | None:
 def _extra(holdings: Path | None) -> dict | None:
     if holdings is None:
         return None
-    from .scenario.channels.markets import read_holdings
+    from ..scenario.channels.markets import read_holdings
 
     return {"holdings": read_holdings(holdings)}
 
@@ -74,9 +74,9 @@ def sanction_cmd(
     fmt: FormatOpt = Format.table,
 ) -> None:
     """Simulate a sanctions scenario's spillovers on a third country, with p5–p95 uncertainty bands."""
-    from .report.console_scenario import heading, render_result
-    from .scenario.engine import simulate
-    from .scenario.spec import load_spec
+    from ..report.console_scenario import heading, render_result
+    from ..scenario.engine import simulate
+    from ..scenario.spec import load_spec
 
     spec = load_spec(spec_file)
     res = _run_draws(draws, lambda a, bar: simulate(
@@ -102,9 +102,9 @@ def backtest_cmd(
     fmt: FormatOpt = Format.table,
 ) -> None:
     """Compare a scenario simulated on base-year data with what the atlas shows in the outcome year."""
-    from .report.console_scenario import render_backtest
-    from .scenario.engine import backtest
-    from .scenario.spec import load_spec
+    from ..report.console_scenario import render_backtest
+    from ..scenario.engine import backtest
+    from ..scenario.spec import load_spec
 
     spec = load_spec(spec_file)
     bt = _run_draws(draws, lambda a, bar: backtest(

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from .errors import DataNotAvailableError
+from ..errors import DataNotAvailableError
 from .store import Atlas
 
 # A reporter's own customs statistics first, then the international compilations.

@@ -18,8 +18,8 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from ..sources import get_source, list_sources, sha256_of
 from .schema import TABLES
-from .sources import get_source, list_sources, sha256_of
 
 ProgressFn = Callable[[str, int, int], None]
 PACKAGE_PREFIX = "tethers:"
@@ -112,7 +112,7 @@ def build_pack(
 
 def attribution_markdown(manifest: dict) -> str:
     """DATA_SOURCES.md: what the shipped pack contains, from where, under which licence (from the manifest)."""
-    from .sources import catalogue
+    from ..sources import catalogue
 
     cat = catalogue()
     lines = [

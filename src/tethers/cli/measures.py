@@ -1,6 +1,6 @@
 """``tethers dependence | balance | critical | compare``: the measures, from the command line.
 
-Thin, as :mod:`tethers.cli`: parse, call :mod:`tethers.dependence` / :mod:`tethers.balance_over_time`,
+Thin, as :mod:`tethers.cli`: parse, call :mod:`tethers.analysis.dependence` / :mod:`tethers.analysis.balance`,
 render with :mod:`tethers.report.console_measures` or print JSON (``--format json``). Bad input raises a
 :class:`~tethers.errors.TethersError`, which :func:`tethers.cli.main` prints as one line (exit 1).
 """
@@ -11,7 +11,7 @@ from typing import Annotated
 
 import typer
 
-from .cli import Format, FormatOpt, _open, app, show
+from . import Format, FormatOpt, _open, app, show
 
 CountryArg = Annotated[str, typer.Argument(help="ISO3, ISO2, UN number or name (KAZ, KZ, 398, Kazakhstan)")]
 YearOpt = Annotated[int, typer.Option("--year", "-y", help="calendar year")]
@@ -28,8 +28,8 @@ def dependence_cmd(
 ) -> None:
     """Every dimension of one country's dependence on one pole: trade, critical products, energy and transit,
     institutions, security, UN votes, FX — each with its definition and sources."""
-    from .dependence import dependence
-    from .report.console_measures import render_dependence
+    from ..analysis.dependence import dependence
+    from ..report.console_measures import render_dependence
 
     with _open() as a:
         dep = dependence(country, on, year, atlas=a, fx_window=fx_window)
@@ -48,8 +48,8 @@ def balance_cmd(
     fmt: FormatOpt = Format.table,
 ) -> None:
     """The multi-vector balance index per dimension and year, the composite, and which pole gained or lost most."""
-    from .balance_over_time import balance_over_time
-    from .report.console_measures import render_balance
+    from ..analysis.balance import balance_over_time
+    from ..report.console_measures import render_balance
 
     with _open() as a:
         bal = balance_over_time(country, start, end, atlas=a, poles=poles, weights=weight)
@@ -67,9 +67,9 @@ def critical_cmd(
     fmt: FormatOpt = Format.table,
 ) -> None:
     """Critical import dependencies (supplier HHI > 0.4, imports > exports) with the dominant supplier and share."""
-    from .dependence import critical_dependencies
-    from .errors import OptionError
-    from .report.console_measures import render_critical
+    from ..analysis.dependence import critical_dependencies
+    from ..errors import OptionError
+    from ..report.console_measures import render_critical
 
     if not 0 <= hhi <= 1 or ratio < 0 or (top_share is not None and not 0 <= top_share <= 1):
         raise OptionError("--hhi and --top-share must be in [0, 1] and --ratio ≥ 0")
@@ -87,8 +87,8 @@ def compare_cmd(
     fmt: FormatOpt = Format.table,
 ) -> None:
     """Several countries' dependence on one pole side by side; a missing dimension shows 'no data' and why."""
-    from .dependence import compare
-    from .report.console_measures import render_comparison
+    from ..analysis.dependence import compare
+    from ..report.console_measures import render_comparison
 
     with _open() as a:
         cmp = compare(countries, year, on=on, atlas=a)

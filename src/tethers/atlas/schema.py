@@ -293,7 +293,7 @@ PROVENANCE = Table(
 
 def table(name: str) -> Table:
     """Return the canonical table ``name`` or raise ``SchemaError`` listing the valid names."""
-    from .errors import SchemaError
+    from ..errors import SchemaError
 
     try:
         return TABLES[name]

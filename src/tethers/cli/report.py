@@ -8,8 +8,8 @@ from typing import Annotated
 
 import typer
 
-from .cli import _console, _emit_json, _open, _progress_bar, app, state
-from .errors import OptionError
+from ..errors import OptionError
+from . import _console, _emit_json, _open, _progress_bar, app, state
 
 
 class ReportFormat(StrEnum):
@@ -19,7 +19,7 @@ class ReportFormat(StrEnum):
 
 
 def _poles(text: str | None) -> tuple[str, ...]:
-    from .countries import POLE_ORDER
+    from ..countries import POLE_ORDER
 
     if not text:
         return POLE_ORDER
@@ -39,7 +39,7 @@ def _options_args(options: Path | None, budget: float | None, objective: str, sc
         if budget is not None or scenario is not None or objective != "balance":
             raise OptionError("--budget, --objective and --options-scenario need --options FILE")
         return {}
-    from .options.spec import load_options
+    from ..options.spec import load_options
 
     if budget is None:
         raise OptionError("--options needs --budget USD (e.g. --budget 5e8)")
@@ -48,7 +48,7 @@ def _options_args(options: Path | None, budget: float | None, objective: str, sc
     load_options(options)
     out: dict = {"options": options, "budget": budget, "objective": objective}
     if scenario is not None:
-        from .scenario.spec import load_spec
+        from ..scenario.spec import load_spec
 
         load_spec(scenario)
         out["options_scenario"] = scenario
@@ -73,9 +73,9 @@ def report_cmd(
     options_scenario: Annotated[Path | None, typer.Option("--options-scenario", help="scenario file for the options' spillover (default: --scenario)")] = None,
 ) -> None:
     """Write a country's dependency report: one HTML file that opens offline (or PDF, or the JSON behind it)."""
-    from .countries import resolve
-    from .report.html import write_report
-    from .report.views import collect
+    from ..countries import resolve
+    from ..report.html import write_report
+    from ..report.views import collect
 
     if start is not None and end is not None and start > end:
         raise OptionError(f"--from {start} is after --to {end}")
@@ -109,8 +109,8 @@ def serve_cmd(
     json_log: Annotated[bool, typer.Option("--json", help="print the address as JSON and log nothing else")] = False,
 ) -> None:
     """Start the local dashboard: pick country, years, poles, scenario and options; the report's views update."""
-    from .dashboard.app import default_options_dir, default_scenario_dir, make_server
-    from .store import default_path
+    from ..atlas.store import default_path
+    from ..dashboard.app import default_options_dir, default_scenario_dir, make_server
 
     atlas_path = state.atlas or default_path()
     with _open():  # builds the atlas from the shipped pack if there is none yet; fails early otherwise

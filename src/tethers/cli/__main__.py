@@ -1,0 +1,5 @@
+"""`python -m tethers.cli`."""
+
+from . import main
+
+main()
