@@ -225,6 +225,25 @@ TABLES: dict[str, Table] = {
             doc="Transport infrastructure: pipelines, ports, rail links with capacities.",
         ),
         Table(
+            "route_flows",
+            (
+                C("year", "INTEGER", check="year"),
+                C("exporter", "VARCHAR", check="iso3"),
+                C("carrier", "VARCHAR", doc="oil, gas, …"),
+                C("route_id", "VARCHAR", doc="a routes.route_id, 'all' for the exporter's total exports of the "
+                                             "carrier, or a mode with no route row (e.g. 'rail')"),
+                C("volume", "DOUBLE", check="nonneg"),
+                C("unit", "VARCHAR", doc="Mt, bcm, …"),
+                C("destination", "VARCHAR", nullable=True, check="iso3",
+                  doc="the importing country when the route delivers into it (Kazakhstan–China pipeline: CHN); "
+                      "empty when the cargo is sold on from a port or pipeline end"),
+                C("citation", "VARCHAR"),
+                C("source", "VARCHAR"),
+            ),
+            key=("source", "year", "exporter", "carrier", "route_id"),
+            doc="Observed export volumes by route and year (operators' reports), one citation per row.",
+        ),
+        Table(
             "security_ties",
             (
                 C("country", "VARCHAR", check="iso3", doc="host / affected state"),

@@ -43,7 +43,8 @@ import polars as pl
 from ..countries import POLE_ORDER
 from .trade import FrameLike, as_frame, choose, pole_ids, pole_membership, where
 
-__all__ = ["transit_shares", "transit_through", "route_allocation", "flows_from_trade", "HS_CARRIERS"]
+__all__ = ["transit_shares", "transit_through", "route_allocation", "flows_from_trade", "HS_CARRIERS",
+           "route_flow_shares", "observed_transit_shares", "transit_base", "readings", "MIN_COVERAGE", "READINGS"]
 
 HS_CARRIERS: dict[str, str] = {"2709": "oil", "2710": "oil_products", "2711": "gas", "2701": "coal"}
 _FLOW = ["year", "exporter", "importer", "carrier", "unit"]
@@ -302,3 +303,180 @@ def _route_countries(routes: FrameLike) -> pl.DataFrame:
         .filter(pl.col("country") != "")
         .unique(["route_id", "carrier", "start_year", "capacity", "country"], keep="first", maintain_order=True)
     )
+
+
+# ------------------------------------------------------------------------------ observed routes (route_flows)
+
+MIN_COVERAGE = 0.95
+"""Observed route volumes are used as the base allocation only when they account for at least this share of
+the published total exports of the year (``route_id == 'all'``); otherwise the year is *partial*."""
+
+_RF = ["exporter", "year", "carrier", "unit"]
+
+
+def route_flow_shares(route_flows: FrameLike, *, exporter: str | Iterable[str] | None = None,
+                      year: int | Iterable[int] | None = None,
+                      carrier: str | Iterable[str] | None = None) -> pl.DataFrame:
+    r"""Each route's share of the exporter's published total exports: :math:`s_r = V_r / V_{all}`.
+
+    ``route_flows`` rows (``year, exporter, carrier, route_id, volume, unit, destination, citation``): one
+    row per route and year as the operators published it, plus one row ``route_id == 'all'`` holding the
+    exporter's total exports of the carrier. Returns ``[exporter, year, carrier, unit, route_id, volume,
+    exports, share, coverage, complete, destination, citation]`` for every route row, where ``exports`` is
+    the ``all`` row (null when none was published, then ``share`` is null), ``coverage = Σ_r V_r / V_all``
+    and ``complete = coverage ≥ MIN_COVERAGE``. A year without a total is never complete.
+    """
+    df = where(as_frame(route_flows), exporter=exporter, year=year, carrier=carrier)
+    if "destination" not in df.columns:
+        df = df.with_columns(destination=pl.lit(None, pl.Utf8))
+    if "citation" not in df.columns:
+        df = df.with_columns(citation=pl.lit(None, pl.Utf8))
+    totals = df.filter(pl.col("route_id") == "all").group_by(_RF).agg(exports=pl.col("volume").sum())
+    routes = df.filter(pl.col("route_id") != "all").sort([*_RF, "route_id"])
+    covered = routes.group_by(_RF).agg(_sum=pl.col("volume").sum())
+    return (
+        routes.join(totals, on=_RF, how="left")
+        .join(covered, on=_RF, how="left")
+        .with_columns(share=pl.col("volume") / pl.col("exports"), coverage=pl.col("_sum") / pl.col("exports"))
+        .with_columns(complete=(pl.col("coverage") >= MIN_COVERAGE).fill_null(False))
+        .sort([*_RF, "route_id"])
+        .select(*_RF, "route_id", "volume", "exports", "share", "coverage", "complete", "destination", "citation")
+    )
+
+
+def observed_transit_shares(
+    route_flows: FrameLike,
+    routes: FrameLike,
+    *,
+    exporter: str | Iterable[str] | None = None,
+    year: int | Iterable[int] | None = None,
+    carrier: str | Iterable[str] | None = None,
+    poles: Sequence[str] = POLE_ORDER,
+    include_destination: bool = False,
+) -> pl.DataFrame:
+    r"""Share of exports crossing each pole from **observed** route volumes (no allocation rule).
+
+    .. math::
+        T_{eP} = \frac{\sum_r V_r\, \mathbb 1[\,C_r \cap P(t) \neq \varnothing\,]}{V_{all}}
+
+    with :math:`V_r` the published volume on route *r*, :math:`V_{all}` the published total and
+    :math:`C_r` the route's countries after the exporter (``routes.countries`` in the direction of flow),
+    without the route's ``destination`` (the importer a route delivers into, e.g. China for the
+    Kazakhstan–China pipeline) unless ``include_destination``. A route row with no entry in ``routes``
+    (e.g. ``rail``) has unknown transit countries: it counts towards no pole and towards
+    ``unrouted_share``, with the part of the total no route row accounts for (``1 − coverage``).
+    The shares are exact for the routes' first leg only: Aktau tankers to Makhachkala (Russia) or Baku
+    are one route row, ``aktau_port_oil`` (KAZ only), as the operators report them.
+
+    Returns ``[exporter, year, carrier, unit, pole, exports, via, share, unrouted_share, coverage,
+    complete]`` — the columns of :func:`transit_shares` plus the coverage of the year.
+    """
+    rf = route_flow_shares(route_flows, exporter=exporter, year=year, carrier=carrier).filter(
+        pl.col("exports").is_not_null())
+    rc = _route_countries(routes).select("route_id", "country", "pos")
+    epos = rc.rename({"country": "exporter", "pos": "_e"})
+    legs = (
+        rf.join(epos, on=["route_id", "exporter"], how="left")
+        .join(rc, on="route_id", how="left")
+        .filter((pl.col("pos") > pl.col("_e")).fill_null(False))
+    )
+    if not include_destination:
+        legs = legs.filter(pl.col("destination").is_null() | (pl.col("country") != pl.col("destination")))
+    ids = pole_ids(poles)
+    years = rf["year"].unique().to_list()
+    member = pole_membership(years, poles=ids, dtype=rf.schema["year"]) if years else pl.DataFrame(
+        {"year": [], "partner": [], "pole": []}, schema={"year": rf.schema["year"], "partner": pl.Utf8, "pole": pl.Utf8})
+    crossed = (
+        legs.join(member, left_on=["year", "country"], right_on=["year", "partner"], how="left")
+        .with_columns(pl.col("pole").fill_null("ROW"))
+        .select(*_RF, "route_id", "pole", "volume").unique().sort([*_RF, "route_id", "pole"])
+        .group_by([*_RF, "pole"]).agg(via=pl.col("volume").sum())
+    )
+    known = rf.join(rc.select("route_id").unique(), on="route_id", how="semi")
+    known_sum = known.group_by(_RF).agg(_known=pl.col("volume").sum())
+    base = rf.group_by(_RF).agg(pl.col("exports").first(), pl.col("coverage").first(), pl.col("complete").first())
+    order = {p: i for i, p in enumerate(ids)}
+    return (
+        base.join(pl.DataFrame({"pole": ids}), how="cross")
+        .join(crossed, on=[*_RF, "pole"], how="left")
+        .join(known_sum, on=_RF, how="left")
+        .with_columns(pl.col("via").fill_null(0.0), pl.col("_known").fill_null(0.0))
+        .with_columns(share=pl.col("via") / pl.col("exports"),
+                      unrouted_share=1.0 - pl.col("_known") / pl.col("exports"),
+                      _o=pl.col("pole").replace_strict(order))
+        .sort([*_RF, "_o"])
+        .select(*_RF, "pole", "exports", "via", "share", "unrouted_share", "coverage", "complete")
+    )
+
+
+def transit_base(
+    flows: FrameLike,
+    routes: FrameLike,
+    route_flows: FrameLike | None,
+    *,
+    exporter: str,
+    year: int,
+    carrier: str,
+    poles: Sequence[str] = POLE_ORDER,
+    include_destination: bool = False,
+) -> tuple[pl.DataFrame, str]:
+    """The transit shares the dependence energy section reports: observed where they exist, else allocated.
+
+    Observed (:func:`observed_transit_shares`) when ``route_flows`` has a **complete** year for the
+    exporter and carrier (published total and routes covering ≥ :data:`MIN_COVERAGE` of it); otherwise the
+    allocation rule of :func:`transit_shares` over ``flows`` (trade by destination). Returns the shares
+    (columns of :func:`transit_shares` plus ``basis``) and a one-line basis: ``"observed route volumes
+    (route_flows, <year>)"`` or ``"allocated by rule … (observed routes for <year>: <why>)"``.
+    """
+    why = "no observed route volumes"
+    if route_flows is not None:
+        obs = observed_transit_shares(route_flows, routes, exporter=exporter, year=year, carrier=carrier,
+                                      poles=poles, include_destination=include_destination)
+        if obs.height and obs["complete"].all():
+            basis = f"observed route volumes (route_flows, {year}; routes cover {obs['coverage'][0]:.1%} of exports)"
+            return obs.drop("coverage", "complete").with_columns(basis=pl.lit(basis)), basis
+        rf = route_flow_shares(route_flows, exporter=exporter, year=year, carrier=carrier)
+        if rf.height:
+            cov = rf["coverage"][0]
+            why = ("observed routes partial: no published total" if cov is None
+                   else f"observed routes partial: they cover {cov:.0%} of exports (< {MIN_COVERAGE:.0%})")
+    t = transit_shares(flows, routes, exporter=exporter, year=year, carrier=carrier, poles=poles,
+                       include_destination=include_destination)
+    basis = f"allocated by rule over trade by destination (measures.transit_shares; {why} for {year})"
+    return t.with_columns(basis=pl.lit(basis)), basis
+
+
+# ------------------------------------------------------------------------------ a claim's two readings
+
+READINGS: tuple[str, ...] = ("from", "via", "from or via")
+
+
+def readings(imports: FrameLike, routes: FrameLike, country: str, *, year: int, carrier: str = "gas",
+             importer: str | Iterable[str] | None = None, ordered: bool = True) -> pl.DataFrame:
+    r"""The three readings of "the importer takes *x* % of its imports from/via ``country``".
+
+    With :math:`M` the importer's imports of the carrier (``energy_flows`` rows with the importer as
+    ``importer``), :math:`F` those whose exporter is ``country`` and :math:`V` the third countries' flows
+    allocated to routes that cross ``country`` (:func:`transit_through`, reached routes only):
+
+    * ``from`` — :math:`F / M`: origin in the country;
+    * ``via`` — :math:`V / M`: produced elsewhere, crossing the country;
+    * ``from or via`` — :math:`(F + V) / M`: either (the two are disjoint: a flow from the country is
+      never counted as transit through it).
+
+    Returns ``[reading, volume, imports, share, unit, year, carrier]``, one row per reading in the order
+    of :data:`READINGS`; ``share`` is NaN when the importer has no imports.
+    """
+    m = where(as_frame(imports), year=year, carrier=carrier, importer=importer)
+    total = float(m["volume"].sum()) if m.height else 0.0
+    unit = m["unit"][0] if m.height else ""
+    f = float(m.filter(pl.col("exporter") == country)["volume"].sum()) if m.height else 0.0
+    v = float(transit_through(m, routes, country, year=year, carrier=carrier, ordered=ordered)["via"].sum()) if m.height else 0.0
+    nan = float("nan")
+    return pl.DataFrame({
+        "reading": list(READINGS),
+        "volume": [f, v, f + v],
+        "imports": [total] * 3,
+        "share": [x / total if total > 0 else nan for x in (f, v, f + v)],
+        "unit": [unit] * 3, "year": [year] * 3, "carrier": [carrier] * 3,
+    })

@@ -4,6 +4,7 @@ Files (shipped in ``tethers/data/``, one row per fact, every row with a public c
 -----------------------------------------------------------------------------------------
 * ``memberships.csv`` — the ``memberships`` columns minus ``source``;
 * ``routes.csv`` — the ``routes`` columns minus ``source``;
+* ``route_flows.csv`` — observed export volumes by route and year (``route_flows`` minus ``source``);
 * ``security_ties.csv`` — the ``security_ties`` columns minus ``source``.
 
 ``read(path)`` takes one of these files (the table is decided by the header, not the file name) or a
@@ -38,10 +39,11 @@ from ._common import (
     to_number,
 )
 
-FILES = {"memberships": "memberships.csv", "routes": "routes.csv", "security_ties": "security_ties.csv"}
+FILES = {"memberships": "memberships.csv", "routes": "routes.csv", "security_ties": "security_ties.csv",
+         "route_flows": "route_flows.csv"}
 DATES = {"memberships": ("joined_date", "left_date"), "security_ties": ("start_date", "end_date")}
-INTEGERS = {"memberships": ("joined", "left", "observed_to"), "routes": ("start_year",)}
-FLOATS = {"routes": ("capacity",)}
+INTEGERS = {"memberships": ("joined", "left", "observed_to"), "routes": ("start_year",), "route_flows": ("year",)}
+FLOATS = {"routes": ("capacity",), "route_flows": ("volume",)}
 EARLIEST = dt.date(1800, 1, 1)
 
 
@@ -57,7 +59,7 @@ def data_dir() -> Path:
 
 class Handkept(Source):
     id = "handkept"
-    tables = ("memberships", "routes", "security_ties")
+    tables = ("memberships", "routes", "security_ties", "route_flows")
     # Files inside the tethers package, not under shared/data: see tethers.atlas.pack.input_path.
     pack_inputs = tuple(f"tethers:data/{name}" for name in FILES.values())
 
@@ -164,7 +166,8 @@ class Handkept(Source):
     @staticmethod
     def _describe(name: str, r: dict) -> str:
         keys = {"memberships": ("organisation", "country", "status", "joined"), "routes": ("route_id",),
-                "security_ties": ("country", "partner", "name")}[name]
+                "security_ties": ("country", "partner", "name"),
+                "route_flows": ("year", "exporter", "carrier", "route_id")}[name]
         return ", ".join(f"{k}={r[k]}" for k in keys)
 
 
