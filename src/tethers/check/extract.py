@@ -1,0 +1,159 @@
+"""Sentences, quantities and years in a German or English text (rule-based, reproducible).
+
+A sentence ends at ``.``, ``!`` or ``?`` followed by white space and an upper-case letter, a digit or an
+opening quote, unless the word before the mark is an abbreviation (``z. B.``, ``ca.``, ``e.g.``) or a German
+ordinal (``2. März``); a blank line always ends one. Quantities are percentages (``40 Prozent``, ``40 %``,
+``40 percent``), fractions in words (``ein Viertel``, ``a quarter``) and counts (``2 500 Soldaten``), each with
+its qualifier (``über``/``over`` → at least, ``rund``/``about`` → approximately, ``unter``/``below`` → at most).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+Lang = str  # "de" | "en"
+Comparator = str  # ">=" | "<=" | "~" | "="
+
+_ABBREV = {"z", "b", "ca", "bzw", "vgl", "etc", "usw", "u", "a", "d", "h", "e", "g", "i", "nr", "mio", "mrd",
+           "dr", "prof", "st", "mr", "mrs", "ms", "vs", "no", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep",
+           "sept", "oct", "okt", "nov", "dec", "dez", "inc", "ltd", "co", "corp", "jh", "tsd", "rd", "s"}
+_BOUNDARY = re.compile(r"(?<=[.!?])[\"”“»)]?\s+(?=[\"„“»(]?[A-ZÄÖÜ0-9])|\n\s*\n")
+
+_NUM = r"\d{1,3}(?:[  \u202f.,]\d{3})+(?![\d])|\d+(?:[.,]\d+)?"
+_QUAL_DE = {
+    ">=": r"über|mehr als|mindestens|gut|über die Hälfte von",
+    "<=": r"unter|weniger als|höchstens|maximal|bis zu",
+    "~": r"rund|etwa|ca\.|circa|zirka|ungefähr|annähernd|nahezu|fast|knapp|beinahe|gut",
+}
+_QUAL_EN = {
+    ">=": r"over|more than|above|at least|upwards of",
+    "<=": r"under|less than|below|at most|up to",
+    "~": r"about|around|roughly|some|approximately|nearly|almost|close to|just under|circa|c\.",
+}
+_PCT_UNIT = r"(?:Prozent|prozent|%|v\.\s?H\.|percent|per cent|pct\.?)"
+_FRACTIONS = {
+    "de": [(r"(?:eine[sm]?|ein)\s+Viertel[s]?", 25.0), (r"(?:eine[sm]?|ein)\s+Drittel[s]?", 100 / 3),
+           (r"(?:der|die)\s+Hälfte", 50.0), (r"drei\s+Viertel", 75.0), (r"zwei\s+Drittel", 200 / 3)],
+    "en": [(r"(?:a|one)\s+quarter", 25.0), (r"(?:a|one)\s+third", 100 / 3), (r"(?:a\s+)?half", 50.0),
+           (r"three\s+quarters", 75.0), (r"two\s+thirds", 200 / 3)],
+}
+YEAR = re.compile(r"(?<!\d[  \u202f.,])(?<![\d.,])(19[5-9]\d|20[0-4]\d)(?![\d]|[  \u202f]\d{3})")
+
+
+@dataclass(frozen=True)
+class Quantity:
+    """A stated quantity: ``value`` (percent for ``unit == '%'``), ``comparator`` (``>=``, ``<=``, ``~``, ``=``),
+    its ``text`` and span in the sentence, and the word after a count (``Soldaten``)."""
+
+    value: float
+    unit: str  # "%" or "count"
+    comparator: Comparator
+    text: str
+    start: int
+    end: int
+    noun: str = ""
+
+    def stated(self) -> str:
+        sym = {">=": "≥", "<=": "≤", "~": "≈", "=": ""}[self.comparator]
+        v = f"{self.value:,.0f}".replace(",", " ") if self.unit == "count" else f"{self.value:g} %"
+        return f"{sym} {v}".strip()
+
+
+@dataclass(frozen=True)
+class Sentence:
+    id: int
+    start: int  # offsets in the text
+    end: int
+    text: str
+
+
+def detect_language(text: str) -> Lang:
+    """``de`` or ``en``: whichever set of frequent function words occurs more often."""
+    sample = text[:20000].lower()
+    de = len(re.findall(r"\b(?:der|die|das|und|ist|nicht|mit|von|den|sich|auch|über)\b", sample))
+    en = len(re.findall(r"\b(?:the|and|is|not|with|of|from|its|also|that|which|has)\b", sample))
+    return "de" if de >= en else "en"
+
+
+def split_sentences(text: str) -> list[Sentence]:
+    """Sentences with their offsets (see the module docstring for the rule)."""
+    out: list[Sentence] = []
+    start = 0
+    for m in _BOUNDARY.finditer(text):
+        before = text[start:m.start()].rstrip()
+        word = re.search(r"(\w+)\W*$", before)
+        if m.group().count("\n") < 2 and word and before.endswith(".") and (
+                word.group(1).lower() in _ABBREV or (word.group(1).isdigit() and len(word.group(1)) <= 2)):
+            continue
+        _add(out, text, start, m.start())
+        start = m.end()
+    _add(out, text, start, len(text))
+    return out
+
+
+def _add(out: list[Sentence], text: str, start: int, end: int) -> None:
+    seg = text[start:end]
+    lead = len(seg) - len(seg.lstrip())
+    seg = seg.strip()
+    if seg:
+        out.append(Sentence(len(out) + 1, start + lead, start + lead + len(seg), seg))
+
+
+def _number(s: str) -> float:
+    s = re.sub(r"[  \u202f]", "", s)
+    if re.fullmatch(r"\d{1,3}(?:[.,]\d{3})+", s):  # thousands separators
+        return float(re.sub(r"[.,]", "", s))
+    return float(s.replace(",", "."))
+
+
+def _qualifier(before: str, lang: Lang) -> Comparator:
+    quals = _QUAL_DE if lang == "de" else _QUAL_EN
+    tail = before[-30:]
+    for comp in ("~", ">=", "<="):  # "gut" is read as "approximately"
+        if re.search(rf"(?:^|\W)(?:{quals[comp]})\s*$", tail, re.IGNORECASE):
+            return comp
+    return "="
+
+
+def find_quantities(sentence: str, lang: Lang) -> list[Quantity]:
+    """Percentages, fractions in words and counts in ``sentence`` (years are not counts)."""
+    pct, count, fractions = _regexes(lang)
+    out: list[Quantity] = []
+    taken: list[tuple[int, int]] = []
+    for m in pct.finditer(sentence):
+        out.append(Quantity(_number(m.group("n")), "%", _qualifier(sentence[:m.start()], lang), m.group(),
+                            m.start(), m.end()))
+        taken.append(m.span())
+    for rx, value in fractions:
+        for m in rx.finditer(sentence):
+            out.append(Quantity(value, "%", _qualifier(sentence[:m.start()], lang), m.group(), m.start(), m.end()))
+            taken.append(m.span())
+    for m in count.finditer(sentence):
+        if any(a <= m.start() < b for a, b in taken) or YEAR.fullmatch(m.group("n")):
+            continue
+        out.append(Quantity(_number(m.group("n")), "count", _qualifier(sentence[:m.start()], lang), m.group(),
+                            m.start(), m.end(), noun=m.group("noun") or ""))
+    return sorted(out, key=lambda q: q.start)
+
+
+_CACHE: dict[str, tuple] = {}
+
+
+def _regexes(lang: Lang):
+    if lang not in _CACHE:
+        pct = re.compile(rf"(?<![\w.,])(?P<n>{_NUM})\s?{_PCT_UNIT}(?!\w)")
+        count = re.compile(rf"(?<![\w.,])(?P<n>{_NUM})(?!\s?{_PCT_UNIT})(?:\s+(?P<noun>[^\W\d_][\w\-]*))?")
+        fr = [(re.compile(rf"(?<!\w){rx}(?!\w)", re.IGNORECASE), v) for rx, v in _FRACTIONS[lang]]
+        _CACHE[lang] = (pct, count, fr)
+    return _CACHE[lang]
+
+
+def find_years(sentence: str) -> list[int]:
+    """Calendar years written as four digits (1950–2049), in order, without repeats."""
+    seen: list[int] = []
+    for m in YEAR.finditer(sentence):
+        y = int(m.group(1))
+        if y not in seen:
+            seen.append(y)
+    return seen

@@ -1,0 +1,466 @@
+"""Deciding a claim against the atlas: the figures, the tolerance, the verdict.
+
+Figures come from the public functions of tethers (no measure is re-implemented here):
+
+* trade shares and ranks: :func:`tethers.atlas.queries.trade_totals` → :func:`tethers.measures.trade.partner_shares`;
+* gas from / via: :func:`tethers.analysis.dependence.energy_section` (``gas_import_share`` of the importer on the
+  source country; ``gas_transit_provided_share`` of the source country on the importer);
+* UN votes: :func:`tethers.analysis.profile.vote_record`;
+* memberships: :func:`tethers.measures.institutions.memberships_in_year`;
+* currency: the ``fx`` table (:func:`tethers.atlas.queries_measures.fx_pair`);
+* troops: the ``security_ties`` personnel columns.
+
+Tolerances (docs/check.md)
+--------------------------
+A stated share ``x`` holds for a computed share ``f`` (both in percent) when: ``über/more than x``: f ≥ x;
+``unter/less than x``: f ≤ x; ``rund/etwa/about/nearly x``: |f − x| ≤ 3 percentage points; a bare ``x``:
+|f − x| ≤ 1 pp (rounding). Counts: approximately ±10 %, bare ±5 %.
+
+Verdicts
+--------
+Each claim is evaluated over a grid of years × readings. ``supported``: every cell holds; ``not supported``:
+none holds; ``depends on the reading``: in some year one reading holds and another does not; ``depends on the
+year``: readings agree within each year but the years disagree; ``cannot check``: no cell has data (the
+``needs`` field says what data would decide it).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+import polars as pl
+
+from .claims import Claim
+from .extract import Quantity
+
+SUPPORTED, NOT_SUPPORTED = "supported", "not supported"
+BY_READING, BY_YEAR, CANNOT = "depends on the reading", "depends on the year", "cannot check"
+VERDICTS = (SUPPORTED, NOT_SUPPORTED, BY_READING, BY_YEAR, CANNOT)
+
+PP_APPROX = 3.0  # percentage points for "rund", "etwa", "about", "nearly"
+PP_EXACT = 1.0  # a bare percentage: rounding to the nearest point
+COUNT_APPROX = 0.10  # relative, for approximate counts
+COUNT_EXACT = 0.05
+STRONG_FALL = 10.0  # percent: "dramatisch", "stark", "sharply" — a currency's loss against the USD at least this
+WINDOW_DAYS = 31  # a currency's fall after an event: the weakest rate within this many days
+
+
+@dataclass(frozen=True)
+class Figure:
+    year: int | None
+    reading: str
+    value: float | None  # percent for shares, count, rank …
+    unit: str
+    holds: bool | None
+    basis: str  # source, reporter or mirror, year, definition
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Decision:
+    verdict: str
+    figures: tuple[Figure, ...]
+    tolerance: str
+    definition: str
+    sources: tuple[str, ...] = ()
+    needs: str = ""  # what data would decide a claim that cannot be checked
+    reason: str = ""
+
+
+@dataclass
+class Context:
+    """What every evaluator shares: the atlas, the year asked for, the text's events, and a cache."""
+
+    atlas: object
+    year: int | None
+    events: list = field(default_factory=list)
+    cache: dict = field(default_factory=dict)
+
+    def memo(self, key, fn):
+        if key not in self.cache:
+            self.cache[key] = fn()
+        return self.cache[key]
+
+    def years_for(self, claim: Claim, available: list[int]) -> list[int]:
+        """The sentence's own years, else ``--year``, else every year the data has."""
+        if claim.years:
+            return list(claim.years)
+        if self.year is not None:
+            return [self.year]
+        return sorted(available)
+
+    def doc_year(self) -> int | None:
+        if self.year is not None:
+            return self.year
+        return max(e.date.year for e in self.events) if self.events else None
+
+
+def tolerance_text(q: Quantity | None) -> str:
+    if q is None:
+        return "exact (categorical)"
+    if q.unit == "%":
+        return {">=": f"holds for ≥ {q.value:g} %", "<=": f"holds for ≤ {q.value:g} %",
+                "~": f"within ±{PP_APPROX:g} pp of {q.value:g} %",
+                "=": f"within ±{PP_EXACT:g} pp of {q.value:g} % (rounding)"}[q.comparator]
+    rel = COUNT_APPROX if q.comparator == "~" else COUNT_EXACT
+    return {">=": f"holds for ≥ {q.value:,.0f}", "<=": f"holds for ≤ {q.value:,.0f}"}.get(
+        q.comparator, f"within ±{rel:.0%} of {q.value:,.0f}")
+
+
+def holds(value: float | None, q: Quantity) -> bool | None:
+    """Whether a computed ``value`` (percent for shares) agrees with the stated quantity ``q``."""
+    if value is None:
+        return None
+    if q.comparator == ">=":
+        return value >= q.value - 1e-9
+    if q.comparator == "<=":
+        return value <= q.value + 1e-9
+    if q.unit == "%":
+        return abs(value - q.value) <= (PP_APPROX if q.comparator == "~" else PP_EXACT) + 1e-9
+    rel = COUNT_APPROX if q.comparator == "~" else COUNT_EXACT
+    return abs(value - q.value) <= rel * q.value + 1e-9
+
+
+def combine(figures: list[Figure]) -> str:
+    """The verdict over a grid of (year, reading) cells (see the module docstring)."""
+    cells = [f for f in figures if f.holds is not None]
+    if not cells:
+        return CANNOT
+    if all(f.holds for f in cells):
+        return SUPPORTED
+    if not any(f.holds for f in cells):
+        return NOT_SUPPORTED
+    by_year: dict[int | None, set[bool]] = {}
+    for f in cells:
+        by_year.setdefault(f.year, set()).add(bool(f.holds))
+    if any(len(v) > 1 for v in by_year.values()):
+        return BY_READING
+    return BY_YEAR
+
+
+def decide(claim: Claim, ctx: Context) -> Decision:
+    fn = EVALUATORS.get(claim.kind)
+    if fn is None:
+        return Decision(CANNOT, (), tolerance_text(claim.quantity), "", needs="a measure for this kind of figure",
+                        reason="no rule maps this sentence to a measure tethers computes")
+    try:
+        return fn(claim, ctx)
+    except Exception as exc:  # a missing table or year is "cannot check", never a crash of the whole text
+        from ..errors import TethersError
+
+        if not isinstance(exc, TethersError):
+            raise
+        return Decision(CANNOT, (), tolerance_text(claim.quantity), "", reason=str(exc),
+                        needs="the data named in the reason")
+
+
+def _prov(ctx: Context, table: str, sources) -> tuple[str, ...]:
+    prov = ctx.atlas.provenance(table).filter(pl.col("source").is_in(sorted(set(sources))))
+    return tuple(f"{r['source']}: {r['file']} ({r['licence']})"
+                 for r in prov.select("source", "file", "licence").unique().sort("source", "file").iter_rows(named=True))
+
+
+# --------------------------------------------------------------------------------------------- trade
+
+TRADE_DEF = ("partner share s = X(reporter←partner) / Σ_p X(reporter←p) of total goods trade (TOTAL rows) "
+             "reported by the reporter, one source per year (queries.TRADE_PRECEDENCE); measures.trade.partner_shares")
+
+
+def _shares(ctx: Context, reporter: str) -> pl.DataFrame:
+    from ..atlas import queries
+    from ..measures.trade import partner_shares
+
+    def run():
+        trade = queries.trade_totals(ctx.atlas, reporter)
+        src = trade.group_by("year").agg(pl.col("source").first())
+        return partner_shares(trade, reporter=reporter).join(src, on="year", how="left")
+
+    return ctx.memo(("shares", reporter), run)
+
+
+def trade_share(claim: Claim, ctx: Context) -> Decision:
+    p, q = claim.params, claim.quantity
+    shares = _shares(ctx, p["reporter"]).filter(pl.col("flow") == p["flow"])
+    figures = []
+    for y in ctx.years_for(claim, shares["year"].unique().to_list()):
+        row = shares.filter((pl.col("year") == y) & (pl.col("partner") == p["partner"]))
+        have = shares.filter(pl.col("year") == y).height > 0
+        val = float(row["share"][0]) * 100 if row.height else (0.0 if have else None)
+        src = shares.filter(pl.col("year") == y)["source"][0] if have else "—"
+        note = "" if have else f"no {p['flow']}s reported by {p['reporter']} for {y} in the atlas"
+        figures.append(Figure(y, "", val, "%", holds(val, q), f"{src}, reported by {p['reporter']}, {y}", note))
+    used = shares["source"].unique().to_list()
+    return Decision(combine(figures), tuple(figures), tolerance_text(q), TRADE_DEF, _prov(ctx, "trade", used),
+                    needs="" if any(f.value is not None for f in figures) else
+                    f"total goods {p['flow']}s of {p['reporter']} by partner for the year (BNS, Comtrade or IMF DOTS)")
+
+
+def trade_rank(claim: Claim, ctx: Context) -> Decision:
+    p = claim.params
+    shares = _shares(ctx, p["reporter"])
+    if p["flow"] != "trade":
+        shares = shares.filter(pl.col("flow") == p["flow"])
+    figures = []
+    for y in ctx.years_for(claim, shares["year"].unique().to_list()):
+        yr = shares.filter(pl.col("year") == y).group_by("partner").agg(pl.col("value_usd").sum(), pl.col("source").first())
+        if yr.height == 0:
+            figures.append(Figure(y, "", None, "rank", None, "", f"no trade reported by {p['reporter']} for {y}"))
+            continue
+        yr = yr.filter(pl.col("partner") != "WLD").sort(["value_usd", "partner"], descending=[True, False])
+        ranks = yr["partner"].to_list()
+        rank = ranks.index(p["partner"]) + 1 if p["partner"] in ranks else None
+        top = yr.head(2).to_dicts()
+        lead = "; ".join(f"{r['partner']} {r['value_usd'] / 1e9:.1f} bn USD" for r in top)
+        figures.append(Figure(y, "", float(rank) if rank else None, "rank", rank == p["rank"] if rank else False,
+                              f"{yr['source'][0]}, reported by {p['reporter']}, {y}", f"largest: {lead}"))
+    return Decision(combine(figures), tuple(figures), f"rank {p['rank']} exactly", TRADE_DEF.replace(
+        "partner share", "partner rank by value (sum of imports and exports for 'trade');"),
+        _prov(ctx, "trade", shares["source"].unique().to_list()))
+
+
+# --------------------------------------------------------------------------------------------- gas
+
+GAS_DEF = ("from: share of the importer's gas imports (pipeline + LNG, energy_flows) that come from the country "
+           "(dependence energy section, gas_import_share); via: share of the importer's gas imports from third "
+           "countries whose pipeline route crosses the country (gas_transit_provided_share, hand-kept routes); "
+           "from or via: their sum (the two are disjoint)")
+
+
+def gas_share(claim: Claim, ctx: Context) -> Decision:
+    from ..analysis import dependence as dep
+
+    p, q = claim.params, claim.quantity
+    imp, src = p["importer"], p["source"]
+    have = ctx.memo(("gas_years", imp), lambda: ctx.atlas.sql(
+        "SELECT DISTINCT year FROM energy_flows WHERE importer = ? AND carrier = 'gas' ORDER BY 1", [imp])["year"].to_list())
+    readings = list(p["readings"]) + (["from or via"] if len(p["readings"]) > 1 else [])
+    figures, sources = [], []
+    for y in ctx.years_for(claim, have):
+        if y not in have:
+            figures += [Figure(y, r, None, "%", None, "", f"no gas imports of {imp} in energy_flows for {y}")
+                        for r in readings]
+            continue
+        frm = ctx.memo(("gas", imp, src, y), lambda y=y: dep.energy_section(imp, src, y, atlas=ctx.atlas))
+        via = ctx.memo(("gas", src, imp, y), lambda y=y: dep.energy_section(src, imp, y, atlas=ctx.atlas))
+        sources += [frm.sources, via.sources]
+        f = frm.value("gas_import_share")
+        v = via.value("gas_transit_provided_share")
+        vals = {"from": f, "via": v, "from or via": (f + v) if f is not None and v is not None else None}
+        for r in readings:
+            val = vals[r] * 100 if vals[r] is not None else None
+            basis = {"from": f"energy_flows, {imp} imports from {src}, {y}",
+                     "via": f"energy_flows × routes, {imp} imports crossing {src}, {y}",
+                     "from or via": f"sum of the two, {y}"}[r]
+            figures.append(Figure(y, r, val, "%", holds(val, q), basis,
+                                  "" if val is not None else (frm.reason if r == "from" else via.reason)))
+    srcs = pl.concat(sources, how="vertical_relaxed").unique() if sources else pl.DataFrame()
+    named = tuple(sorted({f"{r['source']}: {r['file']} ({r['licence']})" for r in srcs.iter_rows(named=True)})) \
+        if srcs.height else ()
+    return Decision(combine(figures), tuple(figures), tolerance_text(q), GAS_DEF, named,
+                    needs="" if figures and any(f.value is not None for f in figures)
+                    else f"gas trade of {imp} by partner (Energy Institute statistical review) and pipeline routes")
+
+
+# --------------------------------------------------------------------------------------------- votes
+
+VOTE_DEF = ("the country's recorded vote on the UN General Assembly roll call that answered the event the text "
+            "names (analysis.profile.vote_record; the roll call on the whole resolution)")
+
+
+def un_vote(claim: Claim, ctx: Context) -> Decision:
+    from ..analysis.profile import vote_record
+
+    p = claim.params
+    if not p.get("resolution"):
+        return Decision(CANNOT, (), "exact", VOTE_DEF, reason=f"which roll call of {p.get('year') or 'the year'} the "
+                        "text means is not known", needs="the resolution symbol (e.g. A/RES/68/262) or an event "
+                        "tethers knows (check.entities.EVENTS)")
+    rec = ctx.memo(("vote", p["country"], p["resolution"]),
+                   lambda: vote_record(p["country"], p["resolution"], atlas=ctx.atlas))
+    year = rec["date"].year
+    tally = ", ".join(f"{k} {v}" for k, v in rec["tally"].items() if v is not None)
+    fig = Figure(year, "", None, "vote", rec["vote"] == p["vote"],
+                 f"{rec['source']}, {rec['resolution']} of {rec['date']}",
+                 f"{rec['country']} voted {rec['vote']}; '{rec['title']}'; tally {tally}")
+    return Decision(combine([fig]), (fig,), "the recorded vote equals the stated one", VOTE_DEF,
+                    (f"{rec['source']} ({rec['licence']})",), reason=f"{rec['resolution']}: {rec['vote']}")
+
+
+# --------------------------------------------------------------------------------------------- memberships
+
+MEMBER_DEF = ("membership spell of the country in the organisation covering the year (measures.institutions."
+              "memberships_in_year; hand-kept spells authoritative, COW IGO spells observed to 2014 carried forward)")
+
+
+def membership(claim: Claim, ctx: Context) -> Decision:
+    from ..atlas import queries
+    from ..measures.institutions import memberships_in_year
+
+    p = claim.params
+    table = ctx.memo(("memberships",), lambda: queries.memberships(ctx.atlas))
+    latest = int(table["as_of"].max()) if "as_of" in table.columns and table.height else None
+    years = list(claim.years) or ([ctx.doc_year()] if ctx.doc_year() else ([latest] if latest else []))
+    figures, used = [], set()
+    for y in years:
+        for c in p["countries"]:
+            mine = ctx.memo(("member", c, y), lambda c=c, y=y: memberships_in_year(table, c, y))
+            hit = mine.filter(pl.col("organisation") == p["organisation"])
+            ok = hit.height > 0
+            status = hit["status"][0] if ok else "not a member"
+            src = hit["source"][0] if ok else "memberships"
+            used.update(hit["source"].to_list())
+            carried = bool(hit["carried_forward"][0]) if ok and "carried_forward" in hit.columns else False
+            figures.append(Figure(y, c, None, "membership", ok, f"{src}, {y}",
+                                  status + (" (carried forward)" if carried else "")))
+    return Decision(combine(figures), tuple(figures), "membership in the year", MEMBER_DEF,
+                    _prov(ctx, "memberships", used))
+
+
+# --------------------------------------------------------------------------------------------- currency
+
+FX_DEF = ("loss of value against the US dollar L = 1 − e₀ / e₁ (e: units per USD) between the last rate before the "
+          "event the text names and the weakest rate within 31 days after it (without an event: first and weakest "
+          f"rate of the year); 'dramatically'/'sharply' read as L ≥ {STRONG_FALL:g} %")
+
+
+def _fx_series(ctx: Context, currency: str) -> pl.DataFrame:
+    """One source per currency: daily before monthly, then the source with most rows."""
+    def run():
+        df = ctx.atlas.sql("SELECT * FROM fx WHERE currency = ?", [currency])
+        if df.height == 0:
+            return df
+        best = (df.group_by("source", "frequency").len()
+                .with_columns((pl.col("frequency") == "daily").alias("d"))
+                .sort(["d", "len", "source"], descending=[True, True, False]).row(0, named=True))
+        return df.filter((pl.col("source") == best["source"]) & (pl.col("frequency") == best["frequency"])).sort("date")
+    return ctx.memo(("fx", currency), run)
+
+
+def _loss(series: pl.DataFrame, start: dt.date, end: dt.date) -> tuple[float | None, str]:
+    rate = next(c for c in series.columns if c in ("rate", "per_usd", "value"))
+    before = series.filter(pl.col("date") < start).tail(1)
+    after = series.filter((pl.col("date") >= start) & (pl.col("date") <= end))
+    if before.height == 0 or after.height == 0:
+        return None, f"no rates around {start} – {end}"
+    e0 = float(before[rate][0])
+    peak = after.sort(rate, descending=True).row(0, named=True)
+    return (1 - e0 / float(peak[rate])) * 100, f"{e0:,.2f} on {before['date'][0]} → {float(peak[rate]):,.2f} on {peak['date']}"
+
+
+def currency(claim: Claim, ctx: Context) -> Decision:
+    p, q = claim.params, claim.quantity
+    ev = max(ctx.events, key=lambda e: e.date) if ctx.events else None
+    year = claim.years[0] if claim.years else (ctx.year or (ev.date.year if ev else None))
+    if year is None:
+        return Decision(CANNOT, (), "", FX_DEF, reason="the text names no year or event for the fall",
+                        needs="--year")
+    if ev and ev.date.year == year:
+        start, end = ev.date, ev.date + dt.timedelta(days=WINDOW_DAYS)
+    else:
+        start, end = dt.date(year, 1, 1), dt.date(year, 12, 31)
+    figures, sources = [], []
+    for cur in [p["currency"]] + ([p["compare"]] if p.get("compare") else []):
+        s = _fx_series(ctx, cur)
+        if s.height == 0:
+            figures.append(Figure(year, cur, None, "%", None, "", f"the atlas has no {cur} rates"))
+            continue
+        loss, how = _loss(s, start, end)
+        ok = None
+        if cur == p["currency"] and loss is not None:
+            ok = holds(loss, q) if q else (loss >= STRONG_FALL if p.get("strong") else loss > 0)
+        figures.append(Figure(year, cur, loss, "% lost against USD", ok,
+                              f"{s['source'][0]} {s['frequency'][0]} {cur} per USD, {start} – {end}", how))
+        sources.append(s["source"][0])
+    main = [f for f in figures if f.reading == p["currency"]]
+    tol = tolerance_text(q) if q else (f"loss ≥ {STRONG_FALL:g} % ('dramatically')" if p.get("strong") else "loss > 0")
+    need = "" if main and main[0].value is not None else \
+        f"daily {p['currency']} per USD rates around {start} (NBK official rates or an Investing.com/Yahoo export)"
+    return Decision(combine(main), tuple(figures), tol, FX_DEF, _prov(ctx, "fx", sources), needs=need)
+
+
+# --------------------------------------------------------------------------------------------- troops
+
+TROOPS_DEF = ("personnel of the foreign deployment in the host country active in the year (security_ties: the "
+              "operation row if there is one, else the sum of the contingents; deployed vs announced shown)")
+
+
+def troops(claim: Claim, ctx: Context) -> Decision:
+    p, q = claim.params, claim.quantity
+    year = claim.years[0] if claim.years else ctx.doc_year()
+    cols = ctx.atlas.sql("DESCRIBE security_ties")["column_name"].to_list()
+    ties = ctx.atlas.sql("SELECT * FROM security_ties WHERE country = ? AND kind = 'deployment'", [p["host"]])
+    if year is not None:
+        ties = ties.filter((pl.col("start_date").dt.year() <= year)
+                           & (pl.col("end_date").is_null() | (pl.col("end_date").dt.year() >= year)))
+    org = p.get("organisation")
+    if org and ties.height:
+        named = ties.filter(pl.col("name").str.contains(f"(?i){org}"))
+        ties = named if named.height else ties
+    label = ", ".join(sorted(ties["name"].unique().to_list())) or f"deployments in {p['host']}"
+    if "personnel" not in cols:
+        return Decision(CANNOT, (), tolerance_text(q), TROOPS_DEF,
+                        reason="the security_ties table has no personnel column in this atlas",
+                        needs=f"a numeric personnel figure for {label} (security_ties.personnel, hand-kept, cited)")
+    if ties.height == 0:
+        return Decision(CANNOT, (), tolerance_text(q), TROOPS_DEF,
+                        reason=f"no deployment in {p['host']} in {year} in security_ties",
+                        needs=f"the deployment and its personnel in security_ties for {p['host']}, {year}")
+    figures = []
+    op = ties.filter(pl.col("personnel_scope") == "operation") if "personnel_scope" in cols else ties.head(0)
+    rows = op if op.height else ties.filter(pl.col("personnel").is_not_null())
+    for basis_col, reading in (("personnel", "deployed"), ("personnel_announced", "announced")):
+        if basis_col not in cols:
+            continue
+        vals = rows[basis_col].drop_nulls()
+        if vals.len() == 0:
+            continue
+        total = float(vals.sum())
+        basis = rows["personnel_basis"].drop_nulls().unique().to_list() if "personnel_basis" in cols else []
+        read = reading if basis_col == "personnel_announced" else ("/".join(basis) or reading)
+        cites = rows["personnel_citation"].drop_nulls().unique().to_list() if "personnel_citation" in cols else []
+        figures.append(Figure(year, read, total, "persons", holds(total, q),
+                              f"security_ties ({'operation row' if op.height else 'sum of contingents'}), {label}",
+                              "; ".join(cites)[:300]))
+    if not figures:
+        return Decision(CANNOT, (), tolerance_text(q), TROOPS_DEF, reason=f"no personnel figure for {label}",
+                        needs=f"security_ties.personnel for {label}")
+    return Decision(combine(figures), tuple(figures), tolerance_text(q), TROOPS_DEF,
+                    _prov(ctx, "security_ties", ties["source"].unique().to_list()))
+
+
+# --------------------------------------------------------------------------------------------- share prices
+
+PRICE_DEF = ("fall in value L = 1 − P_min / P₀ of the listing's closing price: P₀ the last close before the event "
+             "the text names, P_min the lowest close within 31 days after it")
+
+
+def share_price(claim: Claim, ctx: Context) -> Decision:
+    from .prices import price_series
+
+    p, q = claim.params, claim.quantity
+    series = price_series(ctx.cache.get("__prices__", {}), p["ticker"])
+    ev = max(ctx.events, key=lambda e: e.date) if ctx.events else None
+    need = (f"daily closing prices of {p['company']} ({p['ticker']}, {p['listing']}) around "
+            f"{ev.date if ev else 'the date meant'}: an Investing.com or Yahoo 'Historical Data' export passed as "
+            f"`--prices {p['ticker'].split(':')[-1]}=FILE` (tethers has no share-price table; sources/market.py reads "
+            "exchange rates only)")
+    if series is None:
+        return Decision(CANNOT, (), tolerance_text(q), PRICE_DEF, reason="no share prices loaded", needs=need)
+    start = ev.date if ev else series["date"].min()
+    end = start + dt.timedelta(days=WINDOW_DAYS)
+    before = series.filter(pl.col("date") < start).tail(1)
+    after = series.filter((pl.col("date") >= start) & (pl.col("date") <= end))
+    if before.height == 0 or after.height == 0:
+        return Decision(CANNOT, (), tolerance_text(q), PRICE_DEF, reason=f"the price file has no closes around {start}",
+                        needs=need)
+    p0 = float(before["close"][0])
+    low = after.sort("close").row(0, named=True)
+    loss = (1 - low["close"] / p0) * 100
+    fig = Figure(start.year, "", loss, "% lost", holds(loss, q), f"{series['file'][0]}, {start} – {end}",
+                 f"{p0:,.4g} on {before['date'][0]} → {low['close']:,.4g} on {low['date']}")
+    return Decision(combine([fig]), (fig,), tolerance_text(q), PRICE_DEF, (str(series["file"][0]),))
+
+
+EVALUATORS = {"trade_share": trade_share, "trade_rank": trade_rank, "gas_share": gas_share, "un_vote": un_vote,
+              "membership": membership, "currency": currency, "troops": troops, "share_price": share_price}
