@@ -272,3 +272,53 @@ def test_bad_input_is_one_line(tmp_path, content, match):
 def test_missing_file(tmp_path):
     with pytest.raises(SourceFormatError, match="no such file"):
         read_text(tmp_path / "nope.txt")
+
+
+# ------------------------------------------------------------------------------------------ CLI and report
+
+
+def _cli(args: list[str], atlas_path):
+    """``tethers --atlas A check …`` in a subprocess (imports tethers.cli.check, which registers the command)."""
+    import subprocess
+    import sys
+
+    code = ("import sys, tethers.cli.check; from tethers.cli import main; main(sys.argv[1:])")
+    return subprocess.run([sys.executable, "-c", code, "--atlas", str(atlas_path), "check", *args],
+                          capture_output=True, text=True, timeout=120)
+
+
+def test_cli_json(atlas_path):
+    import json
+
+    out = _cli([str(EN), "--year", "2021", "--format", "json"], atlas_path)
+    assert out.returncode == 0, out.stderr
+    d = json.loads(out.stdout)
+    share = next(c for c in d["claims"] if c["kind"] == "trade_share")
+    assert share["verdict"] == "supported" and d["lang"] == "en"
+
+
+@pytest.mark.parametrize(("content", "match"), [
+    (b"", "file is empty"), (b"\x00\x01\x02binary", "binary file"), ("Größter Partner".encode("latin-1"), "not valid utf-8"),
+])
+def test_cli_bad_input_one_line(tmp_path, atlas_path, content, match):
+    p = tmp_path / "bad.txt"
+    p.write_bytes(content)
+    out = _cli([str(p)], atlas_path)
+    assert out.returncode != 0
+    lines = out.stderr.strip().splitlines()
+    assert len(lines) == 1 and match in lines[0] and "Traceback" not in out.stderr
+
+
+def test_cli_bad_prices_option(atlas_path):
+    out = _cli([str(EN), "--prices", "HSBK"], atlas_path)
+    assert out.returncode != 0 and "TICKER=FILE" in out.stderr
+
+
+def test_html_section_highlights_sentences(results):
+    from tethers.report.html_check import render_check_section
+
+    html = render_check_section(results[(DE.name, None)])
+    assert html.count('<tr data-claim="') == results[(DE.name, None)].claims.height
+    assert '<mark class="claim v-depends-on-the-year">40 Prozent</mark>' in html
+    assert '<mark class="claim v-depends-on-the-reading">20 Prozent seiner Gasimporte aus oder über Kasachstan</mark>' \
+        in html

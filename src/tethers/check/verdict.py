@@ -91,9 +91,15 @@ class Context:
         return sorted(available)
 
     def doc_year(self) -> int | None:
+        """For states (memberships): ``--year``, else the year of the latest event the text names."""
         if self.year is not None:
             return self.year
-        return max(e.date.year for e in self.events) if self.events else None
+        return self.event_year()
+
+    def event_year(self) -> int | None:
+        """For events (a deployment, a currency's fall, a vote): the year of the latest event the text names,
+        else ``--year`` — a text about 2022 speaks of the 2022 deployment whatever year its statistics refer to."""
+        return max(e.date.year for e in self.events) if self.events else self.year
 
 
 def tolerance_text(q: Quantity | None) -> str:
@@ -142,7 +148,7 @@ def combine(figures: list[Figure]) -> str:
 def decide(claim: Claim, ctx: Context) -> Decision:
     fn = EVALUATORS.get(claim.kind)
     if fn is None:
-        return Decision(CANNOT, (), tolerance_text(claim.quantity), "", needs="a measure for this kind of figure",
+        return Decision(CANNOT, (), "", "", needs="a measure for this kind of figure",
                         reason="no rule maps this sentence to a measure tethers computes")
     try:
         return fn(claim, ctx)
@@ -351,7 +357,7 @@ def _loss(series: pl.DataFrame, start: dt.date, end: dt.date) -> tuple[float | N
 def currency(claim: Claim, ctx: Context) -> Decision:
     p, q = claim.params, claim.quantity
     ev = max(ctx.events, key=lambda e: e.date) if ctx.events else None
-    year = claim.years[0] if claim.years else (ctx.year or (ev.date.year if ev else None))
+    year = claim.years[0] if claim.years else ctx.event_year()
     if year is None:
         return Decision(CANNOT, (), "", FX_DEF, reason="the text names no year or event for the fall",
                         needs="--year")
@@ -387,7 +393,7 @@ TROOPS_DEF = ("personnel of the foreign deployment in the host country active in
 
 def troops(claim: Claim, ctx: Context) -> Decision:
     p, q = claim.params, claim.quantity
-    year = claim.years[0] if claim.years else ctx.doc_year()
+    year = claim.years[0] if claim.years else ctx.event_year()
     cols = ctx.atlas.sql("DESCRIBE security_ties")["column_name"].to_list()
     ties = ctx.atlas.sql("SELECT * FROM security_ties WHERE country = ? AND kind = 'deployment'", [p["host"]])
     if year is not None:
