@@ -13,7 +13,8 @@ from tethers.sources import get_source
 from tethers.sources.handkept import data_dir
 
 COW_SAMPLE = Path(__file__).resolve().parents[1] / "samples" / "cow_igo" / "state_year_format3_excerpt.csv"
-COLUMNS = ("organisation", "organisation_name", "kind", "status", "source", "carried_forward", "as_of")
+COLUMNS = ("organisation", "organisation_name", "kind", "status", "source", "carried_forward", "as_of",
+           "participation")
 
 
 def spells(rows: list[tuple]) -> pl.DataFrame:

@@ -15,6 +15,7 @@ from tethers.sources import get_source
 from tethers.sources.handkept import FILES, columns_of, data_dir
 
 from .contract import (
+    SAMPLES,
     BadCase,
     SourceContract,
     cp1251,
@@ -52,6 +53,15 @@ class TestHandkept(SourceContract):
         BadCase("bad_status", set_cell("status", "member", line=6), r"row 6 column 'status': 'member' is not one of"),
         BadCase("bad_kind", set_cell("kind", "military", line=6), r"row 6 column 'kind': 'military' is not one of"),
         BadCase("duplicate_key", duplicate_row(2), r"row 2: duplicate key .*'organisation': 'eaeu'.*also at row 29"),
+        # line 15 is Armenia's CSTO spell, participation frozen from 2024-02-22
+        BadCase("bad_participation", set_cell("participation", "paused", line=15),
+                r"row 15 column 'participation': 'paused' is not one of"),
+        BadCase("participation_without_date", set_cell("participation_from", "", line=15),
+                r"row 15 column 'participation_from': participation and participation_from go together"),
+        BadCase("participation_outside_spell", set_cell("participation_from", "1990-01-01", line=15),
+                r"row 15 column 'participation_from': participation_from 1990-01-01 is outside the spell"),
+        BadCase("bad_participation_date", set_cell("participation_from", "2024-02-30", line=15),
+                r"row 15 column 'participation_from': '2024-02-30' is not a date"),
     ]
 
 
@@ -103,6 +113,75 @@ def test_security_tie_cannot_end_before_it_starts(tmp_path):
     f.write_text("\n".join([text[0], bad]) + "\n", encoding="utf-8")
     with pytest.raises(SourceFormatError, match=r"row 2 column 'end_date': ends \(2021-01-19\) before it starts"):
         get_source("handkept").read(f)
+
+
+def test_file_without_the_schema2_columns_still_reads(tmp_path):
+    """A hand-kept file written before participation/personnel existed loads with those columns NULL."""
+    import csv
+    import io
+
+    rows = list(csv.DictReader((SAMPLES / SAMPLE).open(encoding="utf-8")))
+    keep = [c for c in rows[0] if c not in ("participation", "participation_from")]
+    buf = io.StringIO()
+    w = csv.DictWriter(buf, fieldnames=keep, extrasaction="ignore", lineterminator="\n")
+    w.writeheader()
+    w.writerows(rows)
+    f = tmp_path / "old_memberships.csv"
+    f.write_text(buf.getvalue(), encoding="utf-8")
+    t = pl.from_arrow(get_source("handkept").read(f).tables["memberships"])
+    assert t.height == len(rows) and t["participation"].null_count() == t.height
+
+
+def _security_file(tmp_path, **changes):
+    import csv
+    import io
+
+    rows = list(csv.DictReader((data_dir() / "security_ties.csv").open(encoding="utf-8")))
+    row = next(r for r in rows if r["partner"] == "RUS" and r["name"].startswith("CSTO"))
+    row.update(changes)
+    buf = io.StringIO()
+    w = csv.DictWriter(buf, fieldnames=list(row), lineterminator="\n")
+    w.writeheader()
+    w.writerow(row)
+    f = tmp_path / "security_ties.csv"
+    f.write_text(buf.getvalue(), encoding="utf-8")
+    return f
+
+
+@pytest.mark.parametrize(("changes", "match"), [
+    ({"personnel_citation": ""}, r"row 2 column 'personnel_citation': a personnel figure needs its own citation"),
+    ({"personnel_scope": ""}, r"row 2 column 'personnel_scope': a personnel figure needs its scope"),
+    ({"personnel_basis": ""}, r"row 2 column 'personnel_basis': personnel 2030 and personnel_basis None go together"),
+    ({"personnel_basis": "rumoured"}, r"row 2 column 'personnel_basis': 'rumoured' is not one of"),
+    ({"personnel": "-5"}, r"row 2 column 'personnel': -5 is negative"),
+    ({"personnel": "about 2000"}, r"row 2 column 'personnel': 'about 2000' is not a number"),
+])
+def test_personnel_figures_are_checked(tmp_path, changes, match):
+    with pytest.raises(SourceFormatError, match=match):
+        get_source("handkept").read(_security_file(tmp_path, **changes))
+
+
+def test_shipped_personnel_figures(shipped):
+    """Figures pinned to their public sources (see security_ties.csv personnel_citation)."""
+    t = shipped["security_ties"]
+
+    def row(name, partner="RUS"):
+        return t.filter((pl.col("name") == name) & (pl.col("partner") == partner)).row(0, named=True)
+
+    cpkf = row("CSTO Collective Peacekeeping Forces in Kazakhstan")
+    # Kazakh authorities, 10-11 Jan 2022: 2,030 servicemen deployed; CSTO Secretary General Zas, 6 Jan 2022: ~2,500.
+    assert (cpkf["personnel"], cpkf["personnel_basis"], cpkf["personnel_announced"], cpkf["personnel_scope"]) == (
+        2030, "deployed", 2500, "operation")
+    # Only one row of the operation carries the whole-force figure (never summed with contingents).
+    op = t.filter((pl.col("name") == "CSTO Collective Peacekeeping Forces in Kazakhstan")
+                  & (pl.col("personnel_scope") == "operation"))
+    assert op.height == 1
+    arm = row("CSTO Collective Peacekeeping Forces in Kazakhstan", "ARM")
+    assert (arm["personnel"], arm["personnel_basis"], arm["personnel_scope"]) == (100, "announced", "contingent")
+    assert row("201st Russian military base")["personnel"] == 7000           # Asia-Plus, 28 May 2019
+    assert row("Kant air base (999th air base)")["personnel"] == 250 + 150   # 250 officers + 150 soldiers, Oct 2013
+    assert row("102nd Russian military base (Gyumri)")["personnel"] == 3083  # Caucasian Knot
+    assert t.filter(pl.col("personnel").is_not_null())["personnel_citation"].null_count() == 0
 
 
 # ---- the shipped facts -------------------------------------------------------------------------

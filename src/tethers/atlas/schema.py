@@ -20,12 +20,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: memberships.participation*, security_ties.personnel* (older atlases are rebuilt)
 
 AGGREGATE_CODES = {
     "WLD": "World",
     "XXX": "Areas not elsewhere specified / unallocated",
     "EUU": "European Union, EU27_2020 composition (as a reporter of Eurostat aggregates)",
+    "AUU": "African Union (as a member of other organisations, e.g. the G20 from 2023; tethers' own code)",
 }
 
 Flow = Literal["import", "export"]
@@ -34,6 +35,9 @@ VOTES: tuple[str, ...] = ("yes", "no", "abstain", "absent")
 MEMBERSHIP_KINDS: tuple[str, ...] = ("security", "economic", "political", "forum", "other")
 ROUTE_KINDS: tuple[str, ...] = ("pipeline", "port", "rail", "road", "sea_lane", "terminal")
 SECURITY_KINDS: tuple[str, ...] = ("facility", "lease", "deployment", "exercise", "agreement")
+PARTICIPATION: tuple[str, ...] = ("frozen", "suspended")
+PERSONNEL_BASES: tuple[str, ...] = ("deployed", "stationed", "announced")
+PERSONNEL_SCOPES: tuple[str, ...] = ("contingent", "operation", "facility")
 ENERGY_MODES: tuple[str, ...] = ("pipeline", "lng", "sea", "rail")
 
 
@@ -139,6 +143,10 @@ TABLES: dict[str, Table] = {
                 C("observed_to", "INTEGER", check="year",
                   doc="last year the source observed; a NULL `left` means 'member at observed_to'"),
                 C("citation", "VARCHAR", nullable=True),
+                C("participation", "VARCHAR", nullable=True, check=_in(PARTICIPATION),
+                  doc="frozen (by the member, e.g. Armenia in the CSTO from 2024) or suspended (by the "
+                      "organisation); NULL = taking part, or not recorded. Membership itself continues"),
+                C("participation_from", "DATE", nullable=True, doc="first day of the frozen/suspended participation"),
                 C("source", "VARCHAR"),
             ),
             key=("source", "organisation", "country", "status", "joined"),
@@ -254,6 +262,19 @@ TABLES: dict[str, Table] = {
                 C("end_date", "DATE", nullable=True, doc="NULL = ongoing"),
                 C("description", "VARCHAR", nullable=True),
                 C("citation", "VARCHAR"),
+                C("personnel", "INTEGER", nullable=True, unit="persons", check="nonneg",
+                  doc="troops on the ground: deployed (an operation) or stationed (a base); NULL = no cited figure"),
+                C("personnel_basis", "VARCHAR", nullable=True, check=_in(PERSONNEL_BASES),
+                  doc="what `personnel` counts: deployed, stationed (reported garrison) or announced (only a "
+                      "figure announced before deployment is known)"),
+                C("personnel_announced", "INTEGER", nullable=True, unit="persons", check="nonneg",
+                  doc="the strength announced or decided before deployment, when it differs from `personnel`"),
+                C("personnel_scope", "VARCHAR", nullable=True, check=_in(PERSONNEL_SCOPES),
+                  doc="contingent = this partner's troops; operation = the whole multinational force (held on "
+                      "one row only, never summed with contingents); facility = the garrison of the facility"),
+                C("personnel_as_of", "DATE", nullable=True,
+                  doc="the day the personnel figure refers to (NULL when the source gives no date)"),
+                C("personnel_citation", "VARCHAR", nullable=True, doc="public source of the personnel figures"),
                 C("source", "VARCHAR"),
             ),
             key=("source", "country", "partner", "kind", "name", "start_date"),

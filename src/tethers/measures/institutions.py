@@ -12,6 +12,20 @@ of a pair it lists (it does: each pair is entered with its full history), but ne
 member of an organisation — OIC is hand-kept only for the Central Asian states and Turkey, and the
 other members still come from COW.
 
+For the organisations in :data:`COMPLETE` the hand-kept table lists **every** member's spells (with
+one citation per row), so the other sources' rows of those organisations are ignored altogether: a
+state COW records in, say, OPEC but the hand-kept table does not is not a member. Those organisations
+are therefore never "carried forward" from COW's 2014 cut-off.
+
+Participation
+-------------
+A member may keep its membership while not taking part: Armenia froze its participation in the CSTO
+on 22 February 2024 without leaving it; the African Union suspends members after a coup. Hand-kept
+rows record this as ``participation`` (``frozen`` by the member, ``suspended`` by the organisation)
+from ``participation_from``. The output's ``participation`` is that value when it is in force in the
+year asked for (``year >= year(participation_from)``), else NULL; ``status`` is unchanged (still
+``full``), so counts of members are not altered by it.
+
 Carrying forward
 ----------------
 A spell with ``left`` NULL was still running in its source's last observed year (``observed_to``).
@@ -28,8 +42,14 @@ import pyarrow as pa
 
 FrameLike = pl.DataFrame | pl.LazyFrame | pa.Table
 AUTHORITATIVE = "handkept"
+# Organisations whose every member (and every spell) is in the hand-kept table, cited row by row.
+COMPLETE: frozenset[str] = frozenset({
+    "asean", "au", "brics", "cis", "csto", "eaeu", "eu", "g20", "gcc", "mercosur", "nato", "oecd", "opec", "osce",
+    "ots", "sco",
+})
 STATUS_RANK = {"full": 3, "associate": 2, "observer": 1}
-OUT_COLUMNS = ("organisation", "organisation_name", "kind", "status", "source", "carried_forward", "as_of")
+OUT_COLUMNS = ("organisation", "organisation_name", "kind", "status", "source", "carried_forward", "as_of",
+               "participation")
 
 __all__ = ["memberships_in_year", "shared_memberships"]
 
@@ -44,9 +64,15 @@ def _frame(memberships: FrameLike) -> pl.DataFrame:
 
 def _in_force(memberships: FrameLike, year: int, countries: Set[str]) -> pl.DataFrame:
     """Membership of each country in ``countries`` in ``year``, one row per (country, organisation)."""
-    m = _frame(memberships).filter(pl.col("country").is_in(sorted(countries)))
+    m = _frame(memberships)
+    for c, dtype in (("participation", pl.Utf8), ("participation_from", pl.Date)):  # absent before schema 2
+        if c not in m.columns:
+            m = m.with_columns(pl.lit(None, dtype).alias(c))
+    hand_orgs = m.filter((pl.col("source") == AUTHORITATIVE) & pl.col("organisation").is_in(sorted(COMPLETE)))
+    complete = sorted(hand_orgs["organisation"].unique().to_list())
+    m = m.filter(pl.col("country").is_in(sorted(countries)))
     hand = m.filter(pl.col("source") == AUTHORITATIVE)
-    rest = m.filter(pl.col("source") != AUTHORITATIVE).join(
+    rest = m.filter((pl.col("source") != AUTHORITATIVE) & ~pl.col("organisation").is_in(complete)).join(
         hand.select("organisation", "country").unique(), on=["organisation", "country"], how="anti"
     )
     carried = pl.col("left").is_null() & (pl.col("observed_to") < year)
@@ -57,6 +83,8 @@ def _in_force(memberships: FrameLike, year: int, countries: Set[str]) -> pl.Data
             carried.alias("carried_forward"),
             pl.min_horizontal(pl.lit(year), pl.col("observed_to")).cast(pl.Int32).alias("as_of"),
             pl.col("status").replace_strict(STATUS_RANK, return_dtype=pl.Int8).alias("__rank"),
+            pl.when(pl.col("participation_from").dt.year() <= year).then(pl.col("participation"))
+            .otherwise(None).alias("participation"),
         )
     )
     # One row per pair: the highest status (a year of transition, e.g. observer → full, has both),
@@ -85,11 +113,12 @@ def memberships_in_year(memberships: FrameLike, country: str, year: int) -> pl.D
 
     Returns
     -------
-    Polars frame ``[organisation, organisation_name, kind, status, source, carried_forward, as_of]``,
-    one row per organisation sorted by kind and organisation. ``status`` is the highest held that year
-    (full > associate > observer); ``carried_forward`` is True when the spell's source stopped observing
-    before ``year`` (``as_of`` = that source's ``observed_to``, e.g. 2014 for COW). An empty frame when
-    the country belongs to nothing that year.
+    Polars frame ``[organisation, organisation_name, kind, status, source, carried_forward, as_of,
+    participation]``, one row per organisation sorted by kind and organisation. ``status`` is the highest
+    held that year (full > associate > observer); ``carried_forward`` is True when the spell's source
+    stopped observing before ``year`` (``as_of`` = that source's ``observed_to``, e.g. 2014 for COW);
+    ``participation`` is ``frozen``/``suspended`` when the member does not take part that year (see the
+    module docstring), else NULL. An empty frame when the country belongs to nothing that year.
     """
     out = _in_force(memberships, year, {country})
     return out.select(OUT_COLUMNS).sort("kind", "organisation")

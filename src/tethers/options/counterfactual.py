@@ -230,7 +230,9 @@ def change_membership(memberships: pl.DataFrame, *, country: str, organisation: 
     tmpl = hand.head(1)
     new = tmpl.with_columns(country=pl.lit(country), status=pl.lit("full"), joined=pl.lit(year), left=pl.lit(None),
                             joined_date=pl.lit(None), left_date=pl.lit(None),
-                            citation=pl.lit("counterfactual (tethers options): joins in the base year")).cast(tmpl.schema)
+                            citation=pl.lit("counterfactual (tethers options): joins in the base year"),
+                            **{c: pl.lit(None) for c in ("participation", "participation_from") if c in tmpl.columns},
+                            ).cast(tmpl.schema)
     return pl.concat([memberships, new])
 
 

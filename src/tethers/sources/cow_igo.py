@@ -277,6 +277,8 @@ class CowIgo(Source):
                 pl.lit(None, pl.Date).alias("left_date"),
                 pl.lit(observed_to, pl.Int32).alias("observed_to"),
                 pl.lit(CITATION).alias("citation"),
+                pl.lit(None, pl.Utf8).alias("participation"),  # COW codes membership only
+                pl.lit(None, pl.Date).alias("participation_from"),
                 pl.lit(self.id).alias("source"),
             )
             .sort(ROW, "organisation")

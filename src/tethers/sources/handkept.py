@@ -41,15 +41,28 @@ from ._common import (
 
 FILES = {"memberships": "memberships.csv", "routes": "routes.csv", "security_ties": "security_ties.csv",
          "route_flows": "route_flows.csv"}
-DATES = {"memberships": ("joined_date", "left_date"), "security_ties": ("start_date", "end_date")}
-INTEGERS = {"memberships": ("joined", "left", "observed_to"), "routes": ("start_year",), "route_flows": ("year",)}
+DATES = {"memberships": ("joined_date", "left_date", "participation_from"),
+         "security_ties": ("start_date", "end_date", "personnel_as_of")}
+INTEGERS = {"memberships": ("joined", "left", "observed_to"), "routes": ("start_year",), "route_flows": ("year",),
+            "security_ties": ("personnel", "personnel_announced")}
 FLOATS = {"routes": ("capacity",), "route_flows": ("volume",)}
+# Columns added in schema version 2: a hand-kept file written before them still reads (they are NULL).
+OPTIONAL = {
+    "memberships": ("participation", "participation_from"),
+    "security_ties": ("personnel", "personnel_basis", "personnel_announced", "personnel_scope", "personnel_as_of",
+                      "personnel_citation"),
+}
 EARLIEST = dt.date(1800, 1, 1)
 
 
 def columns_of(table_name: str) -> list[str]:
     """The hand-kept file's columns for ``table_name``: the canonical columns minus ``source``."""
     return [c for c in schema_table(table_name).column_names if c != "source"]
+
+
+def required_columns(table_name: str) -> list[str]:
+    """The columns a hand-kept file must have: :func:`columns_of` minus the :data:`OPTIONAL` ones."""
+    return [c for c in columns_of(table_name) if c not in OPTIONAL.get(table_name, ())]
 
 
 def data_dir() -> Path:
@@ -72,7 +85,7 @@ class Handkept(Source):
     def _table_of(header: list[str]) -> str | None:
         cols = {h.strip().strip('"') for h in header}
         for name in FILES:
-            if set(columns_of(name)) <= cols:
+            if set(required_columns(name)) <= cols:
                 return name
         return None
 
@@ -107,7 +120,8 @@ class Handkept(Source):
                 pl.lit(None, pl.Int64).alias(ROW)
             )
         else:
-            df = read_csv_strings(path, source=self.id, required=cols)
+            df = read_csv_strings(path, source=self.id, required=required_columns(name))
+        df = df.with_columns([pl.lit(None, pl.Utf8).alias(c) for c in cols if c not in df.columns])
         df = self._convert(path, name, df)
         self._check(path, name, df)
         return {name: df.with_columns(pl.lit(self.id).alias("source"))}
@@ -134,6 +148,7 @@ class Handkept(Source):
         elif name == "security_ties":
             self._first(path, df, pl.col("end_date") < pl.col("start_date"), "end_date",
                         lambda r: f"ends ({r['end_date']}) before it starts ({r['start_date']})")
+            self._check_personnel(path, df)
         elif name == "routes":
             self._check_route_countries(path, df)
 
@@ -149,6 +164,25 @@ class Handkept(Source):
                     lambda r: f"left {r['left']} is before joined {r['joined']}")
         self._first(path, df, pl.max_horizontal("joined", "left") > pl.col("observed_to"), "observed_to",
                     lambda r: f"observed_to {r['observed_to']} is before the spell it observes")
+        self._first(path, df, pl.col("participation").is_null() != pl.col("participation_from").is_null(),
+                    "participation_from",
+                    lambda r: "participation and participation_from go together "
+                              f"(got {r['participation']!r} and {r['participation_from']})")
+        self._first(path, df, (pl.col("participation_from").dt.year() < pl.col("joined"))
+                    | (pl.col("participation_from") > pl.col("left_date"))
+                    | (pl.col("participation_from").dt.year() > pl.col("observed_to")), "participation_from",
+                    lambda r: f"participation_from {r['participation_from']} is outside the spell "
+                              f"(joined {r['joined']}, left {r['left']}, observed to {r['observed_to']})")
+
+    def _check_personnel(self, path: Path, df: pl.DataFrame) -> None:
+        figures = pl.col("personnel").is_not_null() | pl.col("personnel_announced").is_not_null()
+        self._first(path, df, figures & pl.col("personnel_citation").is_null(), "personnel_citation",
+                    lambda r: f"a personnel figure needs its own citation ({self._describe('security_ties', r)})")
+        self._first(path, df, figures & pl.col("personnel_scope").is_null(), "personnel_scope",
+                    lambda r: "a personnel figure needs its scope: contingent, operation or facility")
+        self._first(path, df, pl.col("personnel").is_null() != pl.col("personnel_basis").is_null(),
+                    "personnel_basis",
+                    lambda r: f"personnel {r['personnel']} and personnel_basis {r['personnel_basis']!r} go together")
 
     def _check_route_countries(self, path: Path, df: pl.DataFrame) -> None:
         codes = known_codes()
