@@ -3,7 +3,7 @@
 Fast paths are checked against the simple implementations on real rows:
 
 * ingest (DuckDB, one pass) against the BACI loader (Polars) on the same release-layout file;
-* :func:`tethers.measures.global_sql.all_measures` against the pure Polars measures
+* :func:`tethers.atlas.global_sql.all_measures` against the pure Polars measures
   (``partner_shares``, ``concentration``, ``critical_products`` with ``world_export_hhi``) on two real
   data sets: CEPII BACI rows of Kazakhstan's 2021 exports (``tests/samples/baci``, the release excerpt
   plus the crude-oil extract rendered in the release layout) and the WTO's bilateral imports excerpt
@@ -28,10 +28,10 @@ import duckdb
 import polars as pl
 import pytest
 
+from tethers.atlas.global_sql import all_measures
 from tethers.atlas.global_store import country_table, global_dir, global_years, ingest_baci, open_global
 from tethers.errors import DataNotAvailableError, SourceFormatError
 from tethers.measures.critical import critical_products, world_export_hhi
-from tethers.measures.global_sql import all_measures
 from tethers.measures.trade import concentration, partner_shares
 from tethers.sources import get_source
 

@@ -73,13 +73,13 @@ ALLOWED: dict[tuple[str, str], tuple[int, str]] = {
     ("global_store.py", "copy_sql"): (1, "int(year) and module constants; quoted paths"),
     ("global_store.py", "first_bad_row"): (4, "check expressions are module constants; quoted path; row bound"),
     ("global_store.py", "open_global"): (1, "quoted glob under the store root"),
-    # measures/global_sql.py: temp-table names are module defaults, thresholds are float()-ed, country codes
+    # atlas/global_sql.py: temp-table names are module defaults, thresholds are float()-ed, country codes
     # are int codes from the store's own table; the year and products are bound ($year, registered Arrow).
-    ("measures/global_sql.py", "_critical_sql"): (2, "float() thresholds and fixed fragments"),
-    ("measures/global_sql.py", "_shares_sql"): (1, "temp-table name from code"),
-    ("measures/global_sql.py", "all_measures"): (3, "temp-table name from code"),
-    ("measures/global_sql.py", "dyad_aggregates"): (3, "temp-table names from code"),
-    ("measures/global_sql.py", "prepare_scenario"): (1, "int country codes looked up in the store; year bound"),
+    ("atlas/global_sql.py", "_critical_sql"): (2, "float() thresholds and fixed fragments"),
+    ("atlas/global_sql.py", "_shares_sql"): (1, "temp-table name from code"),
+    ("atlas/global_sql.py", "all_measures"): (3, "temp-table name from code"),
+    ("atlas/global_sql.py", "dyad_aggregates"): (3, "temp-table names from code"),
+    ("atlas/global_sql.py", "prepare_scenario"): (1, "int country codes looked up in the store; year bound"),
 }
 
 

@@ -26,38 +26,33 @@ Dimensions (values per pole P and year t)
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import polars as pl
 
 from .. import countries
-from ..atlas import queries
+from .. import dimensions as registry
 from ..atlas import queries_measures as qm
 from ..atlas.store import Atlas
-from ..errors import DataNotAvailableError, OptionError
-from .dependence import authoritative_memberships, complete_totals, json_safe, resolve_pole
+from ..dimensions.base import json_safe, resolve_pole
+from ..errors import OptionError
+
+CORE_PARTS: tuple[str, ...] = ("imports", "exports")  # without both, the composite is "insufficient"
+VALUE_SCHEMA = {"dimension": pl.Utf8, "year": pl.Int32, "pole": pl.Utf8, "value": pl.Float64}
+
+
+def balance_dimensions() -> tuple[str, ...]:
+    """The balance index's dimensions: every pole-split part of every registered dimension, in order."""
+    return tuple(p.id for _d, p in registry.parts())
+
+
+def _meta(attr: str) -> dict[str, str]:
+    return {p.id: getattr(p, attr) for _d, p in registry.parts()}
+
 
 DIMENSIONS: tuple[str, ...] = ("imports", "exports", "minerals_imports", "arms_imports", "gas_exports", "gas_imports",
-                               "un_votes", "institutions", "security_ties")
-UNITS = {"imports": "USD", "exports": "USD", "minerals_imports": "USD", "arms_imports": "USD", "gas_exports": "bcm",
-         "gas_imports": "bcm", "un_votes": "agreement index", "institutions": "organisations",
-         "security_ties": "active ties"}
-DEFINITIONS = {
-    "imports": "total goods imports by partner pole (the country's own statistics; trade TOTAL rows)",
-    "exports": "total goods exports by partner pole (the country's own statistics; trade TOTAL rows)",
-    "minerals_imports": "imports of minerals and metals (WTO MTN 12) by supplier pole, importer-reported",
-    "arms_imports": "recorded imports of arms and ammunition (HS 93) by supplier pole, importer-reported (WTO)",
-    "gas_exports": "natural-gas exports by destination pole, bcm (Energy Institute Statistical Review)",
-    "gas_imports": "natural-gas imports by origin pole, bcm (Energy Institute Statistical Review)",
-    "un_votes": "UNGA agreement index with each pole (mean over its members); B measures how evenly close the votes are",
-    "institutions": "strategic organisations (those in the hand-kept table) shared with each pole's states",
-    "security_ties": "foreign facilities, leases, deployments, exercises and agreements active in the year, by pole",
-}
-TABLES = {"imports": "trade", "exports": "trade", "minerals_imports": "trade", "arms_imports": "trade",
-          "gas_exports": "energy_flows", "gas_imports": "energy_flows", "un_votes": "votes",
-          "institutions": "memberships", "security_ties": "security_ties"}
-VALUE_SCHEMA = {"dimension": pl.Utf8, "year": pl.Int32, "pole": pl.Utf8, "value": pl.Float64}
+                               "un_votes", "institutions", "security_ties")  # the built-in parts
 
 
 @dataclass(frozen=True)
@@ -70,11 +65,15 @@ class BalanceOverTime:
     start, end : the years covered (inclusive).
     poles : the *K* poles (ROW excluded from the index, reported as ``row_share``).
     weights : dimension → composite weight.
-    values : ``[dimension, year, pole, value]``: the inputs (unit per dimension in :data:`UNITS`).
-    by_dimension : ``[dimension, year, k, row_share, hhi, balance, entropy]`` on the full dimensions × years grid;
-        null where the dimension has no data that year (a gap, never 0). Balance in [0, 1].
-    composite : ``[year, balance, n_dimensions, weight_covered]``: the weighted mean over the dimensions present;
-        null when none is; ``weight_covered`` = share of the total weight available that year.
+    values : ``[dimension, year, pole, value]``: the inputs, only (dimension, year) cells the coverage rule
+        passes (unit per dimension in ``dimensions``).
+    by_dimension : ``[dimension, year, k, row_share, hhi, balance, entropy, status]`` on the full dimensions ×
+        years grid; null where the dimension has no data that year (a gap, never 0), ``status`` says why
+        (:data:`tethers.dimensions.base.STATUSES`). Balance in [0, 1].
+    composite : ``[year, balance, n_dimensions, weight_covered, status, reason]``: the weighted mean over the
+        dimensions present and ``n_dimensions`` it rests on; ``status`` ``insufficient`` (balance null) in a year
+        whose core dimensions (imports and exports) are not both present; ``weight_covered`` = share of the
+        total weight available that year.
     decomposition : ``[dimension, start, end, pole, share_start, share_end, delta_share, contribution]``: each
         dimension's change between its first and last year with data; contributions add up to ΔB.
     dimensions : ``[dimension, table, unit, definition, first_year, last_year, years_with_data, reason]``.
@@ -120,7 +119,7 @@ class BalanceOverTime:
             .agg(delta=(pl.col("delta_share") * pl.col("_w")).sum() / pl.col("_w").sum())
             .filter(pl.col("delta").is_not_nan())
         )
-        order = {k: i for i, k in enumerate(DIMENSIONS)}
+        order = {k: i for i, k in enumerate(balance_dimensions())}
         per = per.with_columns(_o=pl.col("dimension").replace_strict(order, default=99)).sort("_o").drop("_o")
         if overall.height:
             top, bottom = overall.sort("delta").row(-1, named=True), overall.sort("delta").row(0, named=True)
@@ -131,14 +130,14 @@ class BalanceOverTime:
         return per
 
     def snapshot(self, year: int) -> pl.DataFrame:
-        """``[country, dimension, balance, row_share, n_dimensions]`` for one year, the ``composite`` row last
+        """``[country, dimension, balance, row_share, n_dimensions, status]`` for one year, the ``composite`` row last
         (``n_dimensions``: dimensions behind the composite; 1 or 0 on a dimension's own row)."""
         b = self.by_dimension.filter(pl.col("year") == year).select(
             pl.lit(self.country).alias("country"), "dimension", "balance", "row_share",
-            n_dimensions=pl.col("balance").is_not_null().cast(pl.UInt32))
+            n_dimensions=pl.col("balance").is_not_null().cast(pl.UInt32), status=pl.col("status"))
         c = self.composite.filter(pl.col("year") == year).select(
             pl.lit(self.country).alias("country"), pl.lit("composite").alias("dimension"), "balance",
-            pl.lit(None, pl.Float64).alias("row_share"), pl.col("n_dimensions").cast(pl.UInt32))
+            pl.lit(None, pl.Float64).alias("row_share"), pl.col("n_dimensions").cast(pl.UInt32), "status")
         return pl.concat([b, c], how="vertical")
 
     def tidy(self) -> dict[str, pl.DataFrame]:
@@ -157,125 +156,6 @@ class BalanceOverTime:
         })
 
 
-# ---------------------------------------------------------------------------------------------- dimensions
-
-
-@dataclass(frozen=True)
-class _Ctx:
-    atlas: Atlas
-    country: str
-    years: tuple[int, int]
-    poles: tuple[str, ...]  # pole ids, ROW excluded
-
-
-def _empty() -> pl.DataFrame:
-    return pl.DataFrame(schema=VALUE_SCHEMA)
-
-
-def _values(df: pl.DataFrame, dimension: str, value: str) -> pl.DataFrame:
-    return df.select(pl.lit(dimension).alias("dimension"), pl.col("year").cast(pl.Int32), "pole",
-                     pl.col(value).cast(pl.Float64).alias("value"))
-
-
-def _trade(ctx: _Ctx) -> tuple[pl.DataFrame, list[str], str]:
-    from ..measures.trade import pole_shares
-
-    try:
-        trade = queries.trade_totals(ctx.atlas, ctx.country)
-    except DataNotAvailableError as exc:
-        return _empty(), [], str(exc)
-    trade = trade.filter(pl.col("year").is_between(*ctx.years))
-    trade, _thin, _gaps = complete_totals(trade)
-    if trade.height == 0:
-        return _empty(), [], f"no total trade reported by {ctx.country} in {ctx.years[0]}–{ctx.years[1]}"
-    s = pole_shares(trade, poles=list(ctx.poles), reporter=ctx.country)
-    out = pl.concat([_values(s.filter(pl.col("flow") == f), f"{f}s", "value_usd") for f in ("import", "export")])
-    return out, trade["source"].unique().to_list(), ""
-
-
-def _product(ctx: _Ctx, product: tuple[str, str], dimension: str) -> tuple[pl.DataFrame, list[str], str]:
-    from ..measures.trade import pole_shares
-
-    rows = qm.product_trade(ctx.atlas, ctx.country, years=ctx.years, flow="import", products=[product])
-    if rows.height == 0:
-        return _empty(), [], (f"no {qm.SHORT_LABELS[product]} imports reported by {ctx.country} in "
-                              f"{ctx.years[0]}–{ctx.years[1]}")
-    s = pole_shares(rows, poles=list(ctx.poles), reporter=ctx.country, flow="import", product=product[1])
-    return _values(s, dimension, "value_usd"), rows["source"].unique().to_list(), ""
-
-
-def _gas(ctx: _Ctx) -> tuple[pl.DataFrame, list[str], str]:
-    from ..measures.trade import pole_shares
-    from .dependence import _flows_as_trade
-
-    flows = qm.energy_flows(ctx.atlas, ctx.country, years=ctx.years).filter(pl.col("carrier") == "gas")
-    if flows.height == 0:
-        return _empty(), [], f"no gas trade of {ctx.country} in energy_flows for {ctx.years[0]}–{ctx.years[1]}"
-    s = pole_shares(_flows_as_trade(flows, ctx.country), poles=list(ctx.poles), reporter=ctx.country)
-    out = pl.concat([_values(s.filter(pl.col("flow") == f), f"gas_{f}s", "value_usd") for f in ("export", "import")])
-    return out, flows["source"].unique().to_list(), ""
-
-
-def _votes(ctx: _Ctx) -> tuple[pl.DataFrame, list[str], str]:
-    from ..measures.alignment import pole_agreement
-
-    v = queries.votes(ctx.atlas, years=ctx.years)
-    if v.height == 0 or v.filter(pl.col("country") == ctx.country).height == 0:
-        return _empty(), [], f"no UN General Assembly votes of {ctx.country} in {ctx.years[0]}–{ctx.years[1]}"
-    a = pole_agreement(v, country=ctx.country, poles=list(ctx.poles))
-    return _values(a, "un_votes", "agreement"), v["source"].unique().to_list(), ""
-
-
-def _institutions(ctx: _Ctx) -> tuple[pl.DataFrame, list[str], str]:
-    """Strategic organisations shared with each pole, every year at once (spells × years, one join)."""
-    from ..measures.trade import pole_membership
-
-    spells = authoritative_memberships(queries.memberships(ctx.atlas))
-    strategic = spells.filter(pl.col("source") == "handkept")["organisation"].unique()
-    spells = spells.filter(pl.col("organisation").is_in(strategic.to_list()))
-    years = pl.DataFrame({"year": list(range(ctx.years[0], ctx.years[1] + 1))}, schema={"year": pl.Int32})
-    active = spells.join(years, how="cross").filter(
-        (pl.col("joined") <= pl.col("year")) & (pl.col("left").is_null() | (pl.col("left") >= pl.col("year"))))
-    mine = active.filter(pl.col("country") == ctx.country).select("year", "organisation").unique()
-    if mine.height == 0:
-        return _empty(), [], f"{ctx.country} belongs to none of the hand-kept organisations in {ctx.years[0]}–{ctx.years[1]}"
-    member = pole_membership(years["year"].to_list(), poles=[*ctx.poles, "ROW"])
-    theirs = (
-        active.filter(pl.col("country") != ctx.country)
-        .join(member, left_on=["year", "country"], right_on=["year", "partner"], how="inner")
-        .select("year", "organisation", "pole").unique()
-    )
-    shared = mine.join(theirs, on=["year", "organisation"], how="inner").group_by("year", "pole").agg(value=pl.len())
-    # years in which the country belongs to some organisation but shares none with any pole: total 0 → NaN (gap)
-    grid = mine.select("year").unique().join(pl.DataFrame({"pole": list(ctx.poles)}), how="cross")
-    out = grid.join(shared, on=["year", "pole"], how="left").with_columns(pl.col("value").fill_null(0))
-    return _values(out, "institutions", "value"), sorted(set(spells["source"].to_list())), ""
-
-
-def _ties(ctx: _Ctx) -> tuple[pl.DataFrame, list[str], str]:
-    from ..measures.security import security_ties_summary
-
-    ties = qm.security_ties(ctx.atlas, ctx.country)
-    if ties.height == 0:
-        return _empty(), [], f"no security ties of {ctx.country} in the hand-kept table"
-    s = security_ties_summary(ties, year=range(ctx.years[0], ctx.years[1] + 1), country=ctx.country,
-                              poles=list(ctx.poles))
-    out = s.group_by("year", "pole").agg(value=pl.col("n_active").sum())
-    return _values(out, "security_ties", "value"), ties["source"].unique().to_list(), ""
-
-
-Builder = Callable[[_Ctx], tuple[pl.DataFrame, list[str], str]]
-BUILDERS: tuple[tuple[tuple[str, ...], Builder], ...] = (
-    (("imports", "exports"), _trade),
-    (("minerals_imports",), lambda c: _product(c, qm.MINERALS, "minerals_imports")),
-    (("arms_imports",), lambda c: _product(c, qm.ARMS, "arms_imports")),
-    (("gas_exports", "gas_imports"), _gas),
-    (("un_votes",), _votes),
-    (("institutions",), _institutions),
-    (("security_ties",), _ties),
-)
-
-
 # ---------------------------------------------------------------------------------------------- entry point
 
 
@@ -292,13 +172,14 @@ def parse_poles(poles: Sequence[str] | str | None) -> tuple[str, ...]:
 
 def parse_weights(weights: Mapping[str, float] | Sequence[str] | None) -> dict[str, float]:
     """Composite weights: default 1 for every dimension; ``["imports=2", …]`` or a mapping overrides."""
-    out = dict.fromkeys(DIMENSIONS, 1.0)
+    dims = balance_dimensions()
+    out = dict.fromkeys(dims, 1.0)
     if not weights:
         return out
     items = weights.items() if isinstance(weights, Mapping) else [_split_weight(w) for w in weights]
     for dim, w in items:
         if dim not in out:
-            raise OptionError(f"unknown dimension {dim!r} in weights; dimensions: {', '.join(DIMENSIONS)}")
+            raise OptionError(f"unknown dimension {dim!r} in weights; dimensions: {', '.join(dims)}")
         if not w >= 0:
             raise OptionError(f"weight of {dim} must be ≥ 0, got {w}")
         out[dim] = float(w)
@@ -342,25 +223,34 @@ def balance_over_time(
     own = atlas is None
     atlas = atlas or open_atlas()
     try:
-        ctx = _Ctx(atlas, iso3, (start, end), pole_ids)
-        parts, dims_meta, sources = [], [], []
-        for dims, build in BUILDERS:
-            vals, srcs, reason = build(ctx)
-            parts.append(vals)
-            sources += [(TABLES[d], srcs) for d in dims if srcs]
-            dims_meta += [(d, reason) for d in dims]
-        values = pl.concat(parts, how="vertical").filter(pl.col("year").is_between(start, end))
-        grid = pl.DataFrame({"dimension": list(DIMENSIONS)}).join(
+        parts, dims_meta, sources, covs = [], [], [], []
+        for dim in registry.registered():
+            if not dim.parts:
+                continue
+            reading = dim.read(atlas, iso3, (start, end), pole_ids)
+            ok = reading.coverage.filter(pl.col("status") == "ok").select("part", "year")
+            parts.append(reading.values.join(ok, on=["part", "year"], how="semi").rename({"part": "dimension"}))
+            covs.append(reading.coverage.rename({"part": "dimension"}))
+            sources += [(t, s) for t, s in reading.sources if s]
+            for p in dim.parts:
+                c = reading.coverage.filter((pl.col("part") == p.id) & (pl.col("status") != "ok"))
+                reasons = list(dict.fromkeys(r for r in c["reason"].to_list() if r))
+                dims_meta.append((p.id, "; ".join(reasons[:3]) + (" …" if len(reasons) > 3 else "")))
+        values = pl.concat(parts, how="vertical").filter(pl.col("year").is_between(start, end)).select(
+            list(VALUE_SCHEMA)) if parts else pl.DataFrame(schema=VALUE_SCHEMA)
+        coverage = pl.concat(covs, how="vertical") if covs else None
+        DIMS = balance_dimensions()
+        grid = pl.DataFrame({"dimension": list(DIMS)}).join(
             pl.DataFrame({"year": list(range(start, end + 1))}, schema={"year": pl.Int32}), how="cross")
         idx = balance_index(values, poles=pole_ids, value="value", by=["dimension", "year"]) if values.height else None
-        by_dim = _on_grid(grid, idx)
+        by_dim = _on_grid(grid, idx, DIMS, coverage)
         comp = _composite(by_dim, w, start, end, composite)
         decomposition = _decompose(values, by_dim, pole_ids)
         dimensions = _dimension_table(by_dim, dims_meta)
         prov = [qm.provenance(atlas, t, s) for t, s in sources]
         src = pl.concat(prov, how="vertical").unique().sort("table", "source", "file") if prov else \
             pl.DataFrame(schema={"table": pl.Utf8, "source": pl.Utf8, "file": pl.Utf8, "licence": pl.Utf8})
-        notes = (*notes_in, *_notes(dimensions, start, end))
+        notes = (*notes_in, *_notes(dimensions, start, end), *_composite_notes(comp))
         return BalanceOverTime(iso3, countries.name(iso3), start, end, pole_ids, w, values.sort("dimension", "year"),
                                by_dim, comp, decomposition, dimensions, src, notes)
     finally:
@@ -368,27 +258,51 @@ def balance_over_time(
             atlas.close()
 
 
-def _on_grid(grid: pl.DataFrame, idx: pl.DataFrame | None) -> pl.DataFrame:
+def _on_grid(grid: pl.DataFrame, idx: pl.DataFrame | None, dims: Sequence[str],
+             coverage: pl.DataFrame | None) -> pl.DataFrame:
+    """The index on the full dimensions × years grid, with each cell's ``status`` under the coverage rule
+    (``ok`` cells have an index; others are gaps whose status says why)."""
     cols = ["k", "row_share", "hhi", "balance", "entropy"]
     if idx is None:
-        return grid.with_columns([pl.lit(None, pl.Float64).alias(c) for c in cols])
-    out = grid.join(idx.select("dimension", "year", *cols), on=["dimension", "year"], how="left")
-    # NaN (poles' total zero) is a gap too
-    order = {d: i for i, d in enumerate(DIMENSIONS)}
-    return out.with_columns([pl.col(c).fill_nan(None) for c in ("row_share", "hhi", "balance", "entropy")]).with_columns(
-        _o=pl.col("dimension").replace_strict(order)).sort("_o", "year").drop("_o")
+        out = grid.with_columns([pl.lit(None, pl.Float64).alias(c) for c in cols])
+    else:
+        out = grid.join(idx.select("dimension", "year", *cols), on=["dimension", "year"], how="left")
+        # NaN (poles' total zero) is a gap too
+        out = out.with_columns([pl.col(c).fill_nan(None) for c in ("row_share", "hhi", "balance", "entropy")])
+    if coverage is not None and coverage.height:
+        out = out.join(coverage.select("dimension", pl.col("year").cast(pl.Int32), "status"),
+                       on=["dimension", "year"], how="left")
+    else:
+        out = out.with_columns(status=pl.lit(None, pl.Utf8))
+    out = out.with_columns(status=pl.when(pl.col("balance").is_null() & (pl.col("status") == "ok"))
+                           .then(pl.lit("no data")).otherwise(pl.col("status").fill_null("no data")))
+    order = {d: i for i, d in enumerate(dims)}
+    return out.with_columns(_o=pl.col("dimension").replace_strict(order)).sort("_o", "year").drop("_o")
 
 
 def _composite(by_dim: pl.DataFrame, weights: dict[str, float], start: int, end: int, composite) -> pl.DataFrame:
+    """Weighted mean over the dimensions present each year; ``status`` ``insufficient`` (and no composite) in a
+    year whose core dimensions (imports and exports, :data:`CORE_PARTS`) are not both present."""
     present = by_dim.filter(pl.col("balance").is_not_null())
     years = pl.DataFrame({"year": list(range(start, end + 1))}, schema={"year": pl.Int32})
+    core = present.filter(pl.col("dimension").is_in(list(CORE_PARTS))).group_by("year").agg(
+        n_core=pl.col("dimension").n_unique())
     if present.height == 0:
-        return years.with_columns(balance=pl.lit(None, pl.Float64), n_dimensions=pl.lit(0, pl.UInt32),
-                                  weight_covered=pl.lit(0.0))
-    c = composite(present.select("dimension", "year", "balance"), weights=weights, by=["year"])
-    out = years.join(c, on="year", how="left").with_columns(
-        pl.col("balance").fill_nan(None), pl.col("n_dimensions").fill_null(0), pl.col("weight_covered").fill_null(0.0))
-    return out.with_columns(balance=pl.when(pl.col("n_dimensions") > 0).then(pl.col("balance")))
+        out = years.with_columns(balance=pl.lit(None, pl.Float64), n_dimensions=pl.lit(0, pl.UInt32),
+                                 weight_covered=pl.lit(0.0))
+    else:
+        c = composite(present.select("dimension", "year", "balance"), weights=weights, by=["year"])
+        out = years.join(c, on="year", how="left").with_columns(
+            pl.col("balance").fill_nan(None), pl.col("n_dimensions").fill_null(0),
+            pl.col("weight_covered").fill_null(0.0))
+    out = out.join(core, on="year", how="left").with_columns(pl.col("n_core").fill_null(0))
+    sufficient = pl.col("n_core") >= len(CORE_PARTS)
+    return out.with_columns(
+        balance=pl.when(sufficient & (pl.col("n_dimensions") > 0)).then(pl.col("balance")),
+        status=pl.when(sufficient).then(pl.lit("ok")).otherwise(pl.lit("insufficient")),
+        reason=pl.when(sufficient).then(pl.lit("")).otherwise(pl.lit(
+            "not computed: the core dimensions (imports and exports) are not both covered this year")),
+    ).drop("n_core")
 
 
 def _decompose(values: pl.DataFrame, by_dim: pl.DataFrame, poles: tuple[str, ...]) -> pl.DataFrame:
@@ -417,8 +331,8 @@ def _dimension_table(by_dim: pl.DataFrame, meta: list[tuple[str, str]]) -> pl.Da
     )
     m = pl.DataFrame({"dimension": [d for d, _ in meta], "reason": [r for _, r in meta]})
     out = m.join(cov, on="dimension", how="left").with_columns(
-        table=pl.col("dimension").replace_strict(TABLES), unit=pl.col("dimension").replace_strict(UNITS),
-        definition=pl.col("dimension").replace_strict(DEFINITIONS),
+        table=pl.col("dimension").replace_strict(_meta("table")), unit=pl.col("dimension").replace_strict(_meta("unit")),
+        definition=pl.col("dimension").replace_strict(_meta("definition")),
     )
     return out.select("dimension", "table", "unit", "definition", "first_year", "last_year", "years_with_data",
                       "reason")
@@ -436,4 +350,13 @@ def _notes(dimensions: pl.DataFrame, start: int, end: int) -> tuple[str, ...]:
     return tuple(notes)
 
 
-__all__ = ["DIMENSIONS", "BalanceOverTime", "balance_over_time", "parse_poles", "parse_weights"]
+def _composite_notes(comp: pl.DataFrame) -> tuple[str, ...]:
+    bad = comp.filter(pl.col("status") == "insufficient")["year"].to_list()
+    if not bad:
+        return ()
+    span = f"{bad[0]}–{bad[-1]}" if len(bad) > 1 else str(bad[0])
+    return (f"composite: not computed in {len(bad)} year(s) ({span}): the core dimensions (imports and exports) "
+            "are not both covered there, and a composite of the rest would mislead",)
+
+
+__all__ = ["balance_dimensions", "CORE_PARTS", "DIMENSIONS", "BalanceOverTime", "balance_over_time", "parse_poles", "parse_weights"]

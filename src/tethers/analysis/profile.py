@@ -14,7 +14,6 @@ import polars as pl
 from .. import countries
 from ..atlas import queries
 from ..atlas.store import Atlas
-from ..errors import DataNotAvailableError
 
 
 @dataclass(frozen=True)
@@ -38,6 +37,10 @@ class Profile:
         cross this country, and its share of the pole's pipeline gas imports); null where the atlas has no data.
     sources : where each section's figures came from: [section, source, file, licence].
     notes : caveats a reader must see (coverage gaps, carried-forward memberships …).
+    dimensions : every registered dimension split over the poles in ``year`` (:mod:`tethers.dimensions`):
+        [dimension, part, unit, pole, label, value, share, status, coverage, basis, reason]; ``share`` null
+        unless the coverage rule passes (then ``value`` is a level only).
+    coverage : section → {status, coverage, basis, reason} (trade per flow: ``trade_import``, ``trade_export``).
     """
 
     country: str
@@ -52,20 +55,24 @@ class Profile:
     sources: pl.DataFrame
     notes: list[str] = field(default_factory=list)
     energy: pl.DataFrame = field(default_factory=pl.DataFrame)
+    dimensions: pl.DataFrame = field(default_factory=pl.DataFrame)
+    coverage: dict[str, dict] = field(default_factory=dict)
 
     def tidy(self) -> dict[str, pl.DataFrame]:
         """Every section as a tidy Polars frame."""
         totals = pl.DataFrame({"flow": list(self.totals), "value_usd": list(self.totals.values())})
         votes = pl.DataFrame({"vote": list(self.votes), "count": list(self.votes.values())})
         return {"totals": totals, "partners": self.partners, "poles": self.poles, "memberships": self.memberships,
-                "votes": votes, "alignment": self.alignment, "energy": self.energy, "sources": self.sources}
+                "votes": votes, "alignment": self.alignment, "energy": self.energy, "dimensions": self.dimensions,
+                "sources": self.sources}
 
     def to_dict(self) -> dict:
         return {
             "country": self.country, "name": self.name, "year": self.year, "totals_usd": self.totals,
             "partners": self.partners.to_dicts(), "poles": self.poles.to_dicts(),
             "memberships": self.memberships.to_dicts(), "votes": self.votes,
-            "alignment": self.alignment.to_dicts(), "energy": self.energy.to_dicts(), "sources": self.sources.to_dicts(),
+            "alignment": self.alignment.to_dicts(), "energy": self.energy.to_dicts(),
+            "dimensions": self.dimensions.to_dicts(), "coverage": self.coverage, "sources": self.sources.to_dicts(),
             "notes": self.notes,
         }
 
@@ -80,14 +87,15 @@ def profile(country: str, year: int, *, atlas: Atlas | None = None, top: int = 1
     atlas = atlas or open_atlas()
     try:
         notes: list[str] = []
-        totals, partners, pole_tbl, trade_src = _trade_section(atlas, iso3, year, top, poles, notes)
+        totals, partners, pole_tbl, trade_src, cover = _trade_section(atlas, iso3, year, top, poles, notes)
         members, member_src = _membership_section(atlas, iso3, year, poles, notes)
         votes, align, vote_src = _votes_section(atlas, iso3, year, poles, notes)
         energy, energy_src = energy_by_pole(atlas, iso3, year, poles)
+        dims, dim_cover = dimension_table(atlas, iso3, year, poles)
         sources = pl.concat([trade_src, member_src, vote_src, energy_src], how="vertical_relaxed").unique(
             maintain_order=True)
         return Profile(iso3, countries.name(iso3), year, totals, partners, pole_tbl, members, votes, align, sources,
-                       notes, energy)
+                       notes, energy, dims, {**cover, **dim_cover})
     finally:
         if own:
             atlas.close()
@@ -100,35 +108,50 @@ def _provenance(atlas: Atlas, section: str, table: str, sources: list[str]) -> p
 
 
 def _trade_section(atlas, iso3, year, top, poles, notes):
-    from ..measures.trade import partner_shares, pole_shares
+    """Trade totals, top partners and pole shares from :func:`tethers.dimensions.trade.overview` (the coverage
+    rule decides whether shares are shown)."""
+    from ..dimensions.trade import overview
 
-    try:
-        trade = queries.trade_totals(atlas, iso3, year)
-    except DataNotAvailableError as exc:
-        notes.append(f"trade: {exc}")
-        empty = pl.DataFrame(schema={"flow": pl.Utf8, "value_usd": pl.Float64})
-        return {}, empty, empty, _provenance(atlas, "trade", "trade", [])
-    shares = partner_shares(trade, reporter=iso3, year=year)
-    pm = countries.pole_map(year, country=iso3, poles=poles)
-    ranked = (
-        shares.sort(["flow", "value_usd"], descending=[False, True])
-        .with_columns(pl.col("value_usd").rank("ordinal", descending=True).over("flow").cast(pl.Int32).alias("rank"))
-        .filter(pl.col("rank") <= top)
-        .with_columns(
-            pl.col("partner").map_elements(countries.name, return_dtype=pl.Utf8).alias("name"),
-            pl.col("partner").replace_strict(pm, default="ROW", return_dtype=pl.Utf8).alias("pole"),
-        )
-        .select("flow", "rank", "partner", "name", "pole", "value_usd", "share")
-    )
-    by_pole = (
-        pole_shares(trade, poles=poles)
-        .filter(pl.col("reporter") == iso3)
-        .with_columns(pl.col("pole").replace_strict(countries.POLE_LABELS, default=pl.col("pole")).alias("label"))
-        .select("flow", "pole", "label", "value_usd", "share")
-    )
-    totals = {r["flow"]: r["value_usd"] for r in trade.group_by("flow").agg(pl.col("value_usd").sum()).iter_rows(named=True)}
-    used = sorted(trade["source"].unique().to_list())
-    return totals, ranked, by_pole, _provenance(atlas, "trade", "trade", used)
+    o = overview(atlas, iso3, year, top=top, poles=poles)
+    cover = {f"trade_{flow}": c for flow, c in o["coverage"].items()}
+    if not o["totals"]:
+        notes.append(f"trade: {o['reason'] or 'no total trade in the atlas'}")
+    for flow, c in o["coverage"].items():
+        if c["status"] != "ok":
+            notes.append(f"trade {flow}s: {c['reason']} — levels only, no shares")
+    by_pole = o["poles"].filter(pl.col("status").is_not_null())
+    return o["totals"], o["partners"], by_pole, _provenance(atlas, "trade", "trade", o["sources"]), cover
+
+
+def dimension_table(atlas: Atlas, iso3: str, year: int, poles) -> tuple[pl.DataFrame, dict[str, dict]]:
+    """Every registered dimension's reading for ``year`` split over ``poles``: ``(frame, coverage by part)``."""
+    from .. import dimensions as registry
+
+    pole_ids = tuple(p for p in poles if p != "ROW")
+    frames, cover = [], {}
+    for dim in registry.registered():
+        if not dim.parts:
+            continue
+        reading = dim.read(atlas, iso3, (year, year), pole_ids)
+        units = {p.id: p.unit for p in dim.parts}
+        sh = reading.shares(dim.parts)
+        cov = reading.coverage.filter(pl.col("year") == year)
+        for r in cov.iter_rows(named=True):
+            cover[r["part"]] = {"dimension": dim.id, "status": r["status"], "coverage": r["coverage"],
+                                "basis": r["basis"], "reason": r["reason"]}
+        missing_parts = cov.join(sh.select("part").unique(), on="part", how="anti")
+        sh = pl.concat([sh.drop("year"), missing_parts.select(
+            "part", pl.lit(None, pl.Utf8).alias("pole"), pl.lit(None, pl.Float64).alias("value"),
+            pl.lit(None, pl.Float64).alias("share"), "status", "coverage", "basis", "reason")],
+            how="vertical_relaxed")
+        frames.append(sh.with_columns(
+            pl.lit(dim.id).alias("dimension"), pl.col("part").replace_strict(units).alias("unit"),
+            pl.col("pole").replace_strict(countries.POLE_LABELS, default=pl.col("pole"), return_dtype=pl.Utf8)
+            .alias("label")))
+    cols = ["dimension", "part", "unit", "pole", "label", "value", "share", "status", "coverage", "basis", "reason"]
+    if not frames:
+        return pl.DataFrame(schema=dict.fromkeys(cols, pl.Utf8)), cover
+    return pl.concat([f.select(cols) for f in frames], how="vertical_relaxed"), cover
 
 
 ENERGY_METRICS = {  # profile column → metric of the dependence energy section
@@ -142,11 +165,12 @@ ENERGY_METRICS = {  # profile column → metric of the dependence energy section
 def energy_by_pole(atlas, iso3, year, poles):
     """``(frame, sources)``: one row per named pole (columns as :attr:`Profile.energy`), from the energy section
     of :func:`tethers.analysis.dependence.dependence` (same definitions); ``sources`` [section, source, file, licence]."""
-    from . import dependence as dep
+    from ..dimensions import energy as dep
+    from ..dimensions.base import pole_members
 
     rows, sources = [], []
     for pole in [p for p in poles if p != "ROW"]:
-        if not dep.pole_members(pole, year, country=iso3):
+        if not pole_members(pole, year, country=iso3):
             continue
         sec = dep.energy_section(iso3, pole, year, atlas=atlas)
         rows.append({"pole": pole, "label": countries.POLE_LABELS.get(pole, pole),

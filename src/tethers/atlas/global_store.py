@@ -32,7 +32,7 @@ How one file is ingested
   swapped out and then deleted). A bad row anywhere leaves the store exactly as it was. Writers take an
   exclusive lock (``global/baci/.lock``).
 * **Not checked** (cost): that (exporter, importer, hs6) is unique. CEPII guarantees it; the global
-  measures assume it (see :mod:`tethers.measures.global_sql`).
+  measures assume it (see :mod:`tethers.atlas.global_sql`).
 
 The SHA-256 of each input file is computed in a thread while DuckDB reads it.
 """
@@ -491,7 +491,7 @@ def open_global(
     ``baci_raw``
         ``[year, exporter, importer, hs6, value_usd, quantity]`` as stored: country codes are BACI's
         (SMALLINT, canonical per ISO3), ``hs6`` an integer. The fast path of
-        :mod:`tethers.measures.global_sql` reads this; filter on ``year`` and DuckDB opens only that
+        :mod:`tethers.atlas.global_sql` reads this; filter on ``year`` and DuckDB opens only that
         year's file.
     ``baci``
         The same rows for people: ``exporter``/``importer`` as ISO3, ``product`` as six-digit text, and

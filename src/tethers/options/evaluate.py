@@ -27,7 +27,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 import polars as pl
 
-from ..analysis.dependence import json_safe
+from ..dimensions.base import json_safe
 from ..errors import OptionError
 from .counterfactual import Tables, apply_levels, shifted_usd
 from .spec import OptionSet, SupplierShift
@@ -52,7 +52,7 @@ def _values(df: pl.DataFrame, dimension: str, value: str) -> pl.DataFrame:
 
 def _institutions(tables: Tables, poles: Sequence[str], strategic: Sequence[str]) -> pl.DataFrame:
     """Strategic organisations shared with each pole in the year (as :mod:`tethers.analysis.balance`)."""
-    from ..analysis.dependence import authoritative_memberships
+    from ..dimensions.institutions import authoritative_memberships
     from ..measures.trade import pole_membership
 
     y, c = tables.year, tables.country
@@ -119,11 +119,13 @@ def load_tables(atlas, country: str, year: int) -> Tables:
     """The base tables from the atlas: the country's reported trade of ``year`` (TOTAL rows of one source, partial
     extracts dropped, as ``tethers balance``; product import rows of one source per product), every membership
     spell, the routes table."""
-    from ..analysis.dependence import complete_totals
     from ..atlas import queries
     from ..atlas import queries_measures as qm
+    from ..dimensions.trade import best_rows, reported_rows
 
-    totals, _thin, _gaps = complete_totals(queries.trade_totals(atlas, country, year))
+    rows, chosen = best_rows(reported_rows(atlas, country, (year, year)))
+    ok = chosen.filter(pl.col("status") == "ok").select("year", "flow", "source")
+    totals = rows.join(ok, on=["year", "flow", "source"], how="semi")  # the coverage rule: complete sets only
     products = qm.product_trade(atlas, country, years=(year, year), flow="import")
     trade = pl.concat([totals, products.select(totals.columns).cast(totals.schema)], how="vertical")
     return Tables(country, int(year), trade, queries.memberships(atlas), atlas.table("routes"))

@@ -46,7 +46,7 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
-from ..analysis.dependence import json_safe
+from ..dimensions.base import json_safe
 from ..errors import OptionError
 from .evaluate import Evaluator, set_name
 

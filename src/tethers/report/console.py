@@ -41,10 +41,20 @@ def render_profile(prof, console: Console) -> None:
         console.print(Panel(note, style="yellow", expand=False))
 
 
+def _coverage_word(c: dict | None) -> str:
+    if not c:
+        return ""
+    if c.get("status") == "ok":
+        return f" [dim]({c.get('basis', '')}; {c.get('total_basis', '')})[/]"
+    return f" [yellow]({c.get('reason') or c.get('status')}: levels only)[/]"
+
+
 def _trade(prof, console: Console) -> None:
+    cov = prof.coverage
     console.print(
-        f"Total goods trade: imports [bold]{usd(prof.totals.get('import'))}[/] USD, "
-        f"exports [bold]{usd(prof.totals.get('export'))}[/] USD"
+        f"Total goods trade: imports [bold]{usd(prof.totals.get('import'))}[/] USD"
+        f"{_coverage_word(cov.get('trade_import'))}, "
+        f"exports [bold]{usd(prof.totals.get('export'))}[/] USD{_coverage_word(cov.get('trade_export'))}"
     )
     tables = []
     for flow, title in (("import", "Top import partners"), ("export", "Top export partners")):
@@ -55,15 +65,24 @@ def _trade(prof, console: Console) -> None:
             t.add_row(str(r["rank"]), f"{r['name']} ({r['partner']})", r["pole"], usd(r["value_usd"]), pct(r["share"]))
         tables.append(t)
     console.print(Columns(tables))
-    pt = Table(title="Trade by pole", title_justify="left")
+    pt = Table(title="Trade by pole (shares only where the partners cover ≥ 95 % of the world total; else USD levels)",
+               title_justify="left")
     for col, just in (("pole", "left"), ("imports", "right"), ("exports", "right")):
         pt.add_column(col, justify=just)
     by_flow = {f: {r["pole"]: r for r in prof.poles.filter(prof.poles["flow"] == f).iter_rows(named=True)}
                for f in ("import", "export")}
     for pole in dict.fromkeys([*by_flow["import"], *by_flow["export"]]):
         label = (by_flow["import"].get(pole) or by_flow["export"].get(pole))["label"]
-        pt.add_row(label, *(pct(by_flow[f].get(pole, {}).get("share")) for f in ("import", "export")))
+        pt.add_row(label, *(_share_or_level(by_flow[f].get(pole, {})) for f in ("import", "export")))
     console.print(pt)
+
+
+def _share_or_level(r: dict) -> str:
+    if not r:
+        return "–"
+    if r.get("status") == "ok":
+        return pct(r.get("share"))
+    return f"{usd(r.get('value_usd'))} USD [dim]({r.get('status')})[/]"
 
 
 def _memberships(prof, console: Console) -> None:

@@ -26,7 +26,6 @@ import polars as pl
 from .. import countries
 from ..atlas import queries
 from ..atlas.store import Atlas
-from ..errors import DataNotAvailableError
 
 ProgressFn = Callable[[str, int, int], None]
 
@@ -46,7 +45,6 @@ CURRENCY: dict[str, str] = {
 POLE_CURRENCY: dict[str, str] = {"RUS": "RUB", "CHN": "CNY", "EU27": "EUR", "TUR": "TRY"}
 OLD_CODES: dict[str, tuple[str, ...]] = {"BYN": ("BYN", "BYR")}  # redenominated currencies
 FX_WINDOW = {"monthly": 36, "daily": 60}  # monthly: three years, as `tethers dependence`
-MIN_PARTNERS = 30  # fewer partners than this for a reporter-year: the shares are of a subset, say so
 
 
 @dataclass(frozen=True)
@@ -376,30 +374,25 @@ def _label(col: str = "pole") -> pl.Expr:
 
 
 def _pole_shares(atlas, iso3, lo, hi, poles, notes):
-    from ..measures.trade import partner_shares, pole_shares
+    """Trade shares by pole per year from the trade dimension (:mod:`tethers.dimensions.trade`): shares only in
+    the (year, flow) cells the coverage rule passes; other cells are levels, their status and reason noted."""
+    from ..dimensions import trade as trade_dim
 
     schema = {"year": pl.Int32, "flow": pl.Utf8, "pole": pl.Utf8, "label": pl.Utf8, "value_usd": pl.Float64,
-              "share": pl.Float64}
-    try:
-        trade = queries.trade_totals(atlas, iso3)
-    except DataNotAvailableError as exc:
-        notes.append(f"No goods trade by partner for {iso3} in the atlas ({exc}).")
+              "share": pl.Float64, "status": pl.Utf8, "basis": pl.Utf8}
+    reading = trade_dim.DIMENSION.read(atlas, iso3, (lo, hi), tuple(p for p in poles if p != "ROW"))
+    if reading.values.height == 0:
+        notes.append(f"No goods trade by partner for {iso3} between {lo} and {hi} in the atlas "
+                     f"({reading.reason(lo) or 'no rows'}).")
         return pl.DataFrame(schema=schema), _prov(atlas, "pole_shares", "trade", []), ""
-    trade = trade.filter(pl.col("year").is_between(lo, hi))
-    if trade.height == 0:
-        notes.append(f"No goods trade by partner for {iso3} between {lo} and {hi} in the atlas.")
-        return pl.DataFrame(schema=schema), _prov(atlas, "pole_shares", "trade", []), ""
-    shares = pole_shares(trade, poles=[*poles, "ROW"], reporter=iso3)
-    df = shares.with_columns(_label()).select(list(schema)).sort("year", "flow")
-    n = partner_shares(trade, reporter=iso3).group_by("year", "flow").agg(pl.len().alias("n"))
-    few = n.filter(pl.col("n") < MIN_PARTNERS)
-    src = sorted(trade["source"].unique().to_list())
-    if few.height:
-        yrs = ", ".join(str(y) for y in sorted(few["year"].unique().to_list()))
-        notes.append(
-            f"For {yrs} the atlas holds only {few['n'].min()}–{few['n'].max()} partners of {iso3} "
-            f"(source {', '.join(src)}): shares there are of that subset of partners, not of total trade."
-        )
+    part_flow = {v: k for k, v in trade_dim.FLOW_PART.items()}
+    sh = reading.shares(trade_dim.DIMENSION.parts).filter(pl.col("value").is_not_null())
+    df = sh.with_columns(flow=pl.col("part").replace_strict(part_flow), value_usd=pl.col("value")).with_columns(
+        _label()).select(list(schema)).sort("year", "flow")
+    bad = reading.coverage.filter(~pl.col("status").is_in(["ok", "no data"]))
+    for r in bad.iter_rows(named=True):
+        notes.append(f"{r['year']} {r['part']}: {r['reason']} — levels only, no shares.")
+    src = sorted({s for _t, ss in reading.sources for s in ss})
     span = f" Years with data: {df['year'].min()}–{df['year'].max()}."
     return df, _prov(atlas, "pole_shares", "trade", src), span
 

@@ -11,7 +11,9 @@ Publisher formats
 
 Quirks: a blank cell means no trade in that flow (0); every workbook carries the previous year too,
 so when the pack combines workbooks the most recent release of a year wins. As a guard against a
-misread sheet, country rows must add up to the sheet's ``Всего`` (total) row within 0.01 %.
+misread sheet, country rows must add up to the sheet's ``Всего`` (total) row within 0.01 %. The ``Всего`` row
+itself is kept as partner ``WLD`` (the bureau's world total): the independent total the coverage rule of
+:mod:`tethers.dimensions.base` checks the partner list against.
 """
 
 from __future__ import annotations
@@ -113,6 +115,9 @@ class KzBns(Source):
         for r, iso3, exp, imp in records:
             rows.append((r, year, iso3, "export", exp * 1000.0))
             rows.append((r, year, iso3, "import", imp * 1000.0))
+        # the bureau's own total ("Всего") as the world row: the independent total the coverage rule checks against
+        rows.append((total[2], year, "WLD", "export", total[0] * 1000.0))
+        rows.append((total[2], year, "WLD", "import", total[1] * 1000.0))
         return self._frame(rows)
 
     def _cell(self, where: str, raw, i: int, j: int, label: str) -> float:
@@ -154,7 +159,10 @@ class KzBns(Source):
         for c in ("exports_kusd", "imports_kusd"):
             df = to_number(df, c, source=self.id, path=path, scale=1000.0)
         df = to_number(df, "year", source=self.id, path=path, dtype=pl.Int32)
-        df = df.filter((pl.col("vintage") == "latest") & (pl.col("row_type") == "country"))
+        world = pl.col("partner_ru").fill_null("").str.strip_chars().str.starts_with("Всего") if "partner_ru" in df.columns \
+            else pl.lit(False)
+        df = df.filter((pl.col("vintage") == "latest") & ((pl.col("row_type") == "country") | world)).with_columns(
+            partner_iso3=pl.when(world).then(pl.lit("WLD")).otherwise(pl.col("partner_iso3")))
         long = pl.concat(
             [
                 df.select(ROW, "year", pl.col("partner_iso3").alias("partner"), pl.lit(flow).alias("flow"),
