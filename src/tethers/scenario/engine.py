@@ -571,26 +571,12 @@ def backtest(spec: ScenarioSpec, *, country: str, base_year: int, outcome_year: 
         rows.append(_bt_row(f"{label}, {base_year}→{outcome_year}", "share", sim, obs, f"trade channel; {src}"))
     cur = currency_of(iso3)
     tgt = next((currency_of(t) for t in sorted(targets) if currency_of(t)), None)
-    fx_obs, fx_src = _fx_observed(fx, cur, tgt, outcome_year, base_year) if cur and tgt else ({}, "")
-    sim_fx = _band(res, "fx", "currency_depreciation", "", lambda v: v)
-    sim_cpi = _band(res, "fx", "cpi_impact_pp", None, lambda v: v)
-    shock = fx_obs.get("shock_date")
-    when = f"{shock:%Y-%m}" if shock else "n/a"
-    rows.append(_bt_row(f"{cur} per USD, month of the largest {tgt} fall ({when})", "share", sim_fx,
-                        fx_obs.get("shock_month"), f"fx channel; {fx_src} monthly"))
-    rows.append(_bt_row(f"{cur} per USD, annual average {base_year}→{outcome_year}", "share", sim_fx,
-                        fx_obs.get("annual"), f"fx channel; {fx_src} monthly"))
-    cpi = _cpi_observed(prices, iso3, outcome_year, base_year, shock)
-    rows.append(_bt_row(f"CPI m/m {when} minus mean m/m {base_year}", "pp", sim_cpi, cpi.get("shock_month"),
-                        "fx channel; kz_cpi all items"))
-    rows.append(_bt_row(f"CPI Dec/Dec {outcome_year} minus {base_year}", "pp", sim_cpi, cpi.get("decdec_excess"),
-                        "fx channel; kz_cpi all items, chained m/m"))
-    if fx_obs.get("target_shock_month") is not None:
-        notes.append(
-            f"observed {tgt} change in {when}: {fx_obs['target_shock_month']:+.1%}; the fx channel's default target "
-            "depreciation is calibrated on the 2022 episode, so a 2022 backtest tests the pass-through and the "
-            "price mapping, not the size of the shock"
-        )
+    from .backtest_fx import fx_backtest_rows
+
+    fx_rows, fx_notes = fx_backtest_rows(res, fx, prices, spec=spec, iso3=iso3, cur=cur, tgt=tgt, base_year=base_year,
+                                         outcome_year=outcome_year)
+    rows += fx_rows
+    notes += fx_notes
     notes.append("observed changes include every other cause (commodity prices, re-exports, recovery), not only the sanctions")
     df = pl.DataFrame(rows, schema={"indicator": pl.Utf8, "unit": pl.Utf8, "simulated": pl.Float64, "p5": pl.Float64,
                                     "p95": pl.Float64, "observed": pl.Float64, "error": pl.Float64, "basis": pl.Utf8})
