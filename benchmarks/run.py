@@ -362,11 +362,18 @@ def leontief_tethers(a: dict):
     return lambda: solve_leontief(A, y, method=a["method"])
 
 
+def check_text_op(a: dict):
+    from check_text import check_text  # benchmarks/check_text.py: `tethers check` on a 1 MB real text
+
+    return check_text(a)
+
+
 CHILDREN = {
     "ingest/tethers": ingest_tethers, "ingest/duckdb": ingest_duckdb, "ingest/pandas": ingest_pandas,
     "measures/tethers": measures_tethers, "measures/duckdb": measures_duckdb, "measures/pandas": measures_pandas,
     "scenario/tethers": scenario_tethers, "ensemble/local": ensemble_local, "ensemble/dask": ensemble_dask,
     "leontief/dense": leontief_dense_inv, "leontief/tethers": leontief_tethers,
+    "check/text": check_text_op,
 }
 
 
@@ -719,6 +726,18 @@ def main(argv: list[str] | None = None) -> None:  # noqa: C901 - a flat script o
             rec["note"] = f"relative error vs dense {err:.1e}" + ("" if m == "dense" else f" (≤ 1e-9: {err <= 1e-9})")
         _profile_into(recs, impls, env=env)
         results += recs
+
+    # 5. tethers check on a 1 MB text (target of issue 15: < 5 s) ---------------------------------
+    log("5. check")
+    from tethers.atlas.store import build_atlas
+
+    check_atlas = build_atlas(scratch / "check-atlas.duckdb")
+    impls = [("tethers check", "check/text", {"mb": 1.0, "atlas": str(check_atlas)})]
+    recs = measure_case("check", "1 MiB text (German + English samples repeated)", impls, repeats=max(R, 3),
+                        reference="tethers check", log=log)
+    recs[0]["note"] = ("sentences, entities, claims and every verdict on an open atlas; repeated sentences reuse "
+                       "their decisions (benchmarks/check_text.py)")
+    results += recs
 
     from schema import validate_record
 

@@ -12,7 +12,7 @@ asserted by tests.
 from __future__ import annotations
 
 RECORD = {
-    "benchmark": str,  # ingest | measures | scenario | ensemble | leontief
+    "benchmark": str,  # ingest | measures | scenario | ensemble | leontief | check
     "case": str,  # e.g. "11,000,000 rows", "n = 5000"
     "implementation": str,  # e.g. tethers, pandas, duckdb COPY
     "repeats": int,

@@ -118,7 +118,7 @@ def check(text: str, year: int | None = None, lang: LangOption = "auto", atlas=N
     from . import claims as cl
     from . import entities as ent
     from . import verdict as vd
-    from .extract import detect_language, split_sentences
+    from .extract import detect_language, sentence_languages, split_sentences
     from .prices import read_prices
 
     if lang not in LANG_OPTIONS:
@@ -126,17 +126,20 @@ def check(text: str, year: int | None = None, lang: LangOption = "auto", atlas=N
     if not text.strip():
         raise OptionError("the text is empty")
     notes = []
+    sentences = split_sentences(text)
+    langs: list[str] | str = lang
     if lang == "auto":
-        lang = detect_language(text)
-        notes.append(f"language detected: {lang}")
+        langs = sentence_languages(text, sentences)
+        counts = {k: langs.count(k) for k in sorted(set(langs))}
+        lang = max(counts, key=lambda k: counts[k]) if counts else detect_language(text)
+        notes.append("language detected per paragraph: " + ", ".join(f"{k} ({n} sentences)" for k, n in counts.items()))
     own = atlas is None
     if own:
         from ..atlas.store import open_atlas
 
         atlas = open_atlas()
     try:
-        sentences = split_sentences(text)
-        found = cl.read_claims(sentences, lang, text)
+        found = cl.read_claims(sentences, langs, text)
         ctx = vd.Context(atlas, year, ent.find_events(text))
         ctx.cache["__prices__"] = {k: (v if isinstance(v, pl.DataFrame) else read_prices(v))
                                    for k, v in (prices or {}).items()}

@@ -164,13 +164,16 @@ def focus_country(mentions_by_sentence: list[list[ent.Mention]]) -> str | None:
     return None
 
 
-def read_claims(sentences: list[Sentence], lang: Lang, text: str) -> list[Claim]:
-    """Every claim in ``sentences`` (text order). ``text`` is the whole document (events, focus country)."""
+def read_claims(sentences: list[Sentence], lang: Lang | list[Lang], text: str) -> list[Claim]:
+    """Every claim in ``sentences`` (text order). ``lang``: one language, or one per sentence. ``text`` is the
+    whole document (events, focus country)."""
+    langs = lang if isinstance(lang, list) else [lang] * len(sentences)
     mentions = [ent.find_mentions(s.text) for s in sentences]
-    ctx = _Ctx(lang, focus_country(mentions), ent.find_events(text), [], [])
+    ctx = _Ctx(langs[0] if langs else "de", focus_country(mentions), ent.find_events(text), [], [])
     out: list[Claim] = []
-    for s, ms in zip(sentences, mentions, strict=True):
-        quantities = find_quantities(s.text, lang)
+    for s, ms, sl in zip(sentences, mentions, langs, strict=True):
+        ctx.lang = sl
+        quantities = find_quantities(s.text, sl)
         claims = _sentence_claims(s, ms, quantities, ctx)
         for c in claims:
             out.append(Claim(len(out) + 1, c.sentence, c.kind, c.params, c.quantity, c.years, c.highlight))
@@ -191,7 +194,8 @@ def _sentence_claims(s: Sentence, ms: list[ent.Mention], qs: list[Quantity], ctx
     years = tuple(find_years(s.text))
     out: list[Claim] = []
     used: set[int] = set()  # quantities (by start) consumed by a rule
-    for rule in (_gas, _trade_share, _share_price, _troops, _currency):
+    rules = (_gas, _trade_share, _share_price, _troops, _currency) if qs else (_currency,)
+    for rule in rules:
         for c in rule(s, ms, qs, ctx, years):
             out.append(c)
             if c.quantity is not None:

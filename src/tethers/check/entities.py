@@ -174,23 +174,34 @@ def _org_lookup() -> dict[str, tuple[str, str]]:
     return out
 
 
+@cache
+def _first_words() -> frozenset[str]:
+    """First words of every name (and lower-cased adjectives): a token not in here starts no mention."""
+    words = {k.split(" ")[0] for k in country_lexicon()} | {k.split(" ")[0] for k in _org_lookup()}
+    return frozenset(words | {w.lower() for w in words})
+
+
 def find_mentions(sentence: str) -> list[Mention]:
     """Countries, organisations and companies named in ``sentence``, longest match first, in text order.
 
     Country names match case-sensitively (``China``); German adjectives in lower case (``chinesischen``)."""
     lex = country_lexicon()
     orgs = _org_lookup()
+    first = _first_words()
     companies = {c.ticker for c in COMPANIES}
-    tokens = [(m.start(), m.end(), m.group().rstrip(".-")) for m in _TOKEN.finditer(sentence)]
+    tokens = [(m.start(), m.group().rstrip(".-")) for m in _TOKEN.finditer(sentence)]
     out: list[Mention] = []
     i = 0
     while i < len(tokens):
+        tok = tokens[i][1]
+        if tok not in first and tok.lower() not in first and tok.split("-")[0] not in first:
+            i += 1
+            continue
         hit = None
+        start = tokens[i][0]
         for n in range(min(_MAX_WORDS, len(tokens) - i), 0, -1):
-            start = tokens[i][0]
-            end = tokens[i + n - 1][0] + len(tokens[i + n - 1][2])
-            text = sentence[start:end]
-            text = re.sub(r"\s+", " ", text)
+            last_start, last = tokens[i + n - 1]
+            text = " ".join(sentence[start:last_start + len(last)].split())
             for key in (text, text.split("-")[0] if n == 1 and "-" in text else None):
                 if key is None:
                     continue

@@ -76,15 +76,26 @@ def detect_language(text: str) -> Lang:
     return "de" if de >= en else "en"
 
 
+def sentence_languages(text: str, sentences: list[Sentence]) -> list[Lang]:
+    """The language of each sentence: that of its paragraph (text between blank lines), by
+    :func:`detect_language`, so that a German article quoting an English passage reads each in its own rules."""
+    paras = [(m.start(), m.end()) for m in re.finditer(r"\S(?:.|\n(?!\s*\n))*", text)]
+    langs, out, j = [detect_language(text[a:b]) for a, b in paras], [], 0
+    for s in sentences:
+        while j + 1 < len(paras) and paras[j][1] <= s.start:
+            j += 1
+        out.append(langs[j] if paras else "de")
+    return out
+
+
 def split_sentences(text: str) -> list[Sentence]:
     """Sentences with their offsets (see the module docstring for the rule)."""
     out: list[Sentence] = []
     start = 0
     for m in _BOUNDARY.finditer(text):
-        before = text[start:m.start()].rstrip()
-        word = re.search(r"(\w+)\W*$", before)
-        if m.group().count("\n") < 2 and word and before.endswith(".") and (
-                word.group(1).lower() in _ABBREV or (word.group(1).isdigit() and len(word.group(1)) <= 2)):
+        tail = text[max(start, m.start() - 12):m.start()].rstrip()
+        last = re.split(r"[\s(]", tail)[-1].rstrip(".\"”“»)").split(".")[-1].lower() if tail.endswith(".") else ""
+        if m.group().count("\n") < 2 and last and (last in _ABBREV or (last.isdigit() and len(last) <= 2)):
             continue
         _add(out, text, start, m.start())
         start = m.end()
@@ -120,6 +131,8 @@ def find_quantities(sentence: str, lang: Lang) -> list[Quantity]:
     """Percentages, fractions in words and counts in ``sentence`` (years are not counts)."""
     pct, count, fractions = _regexes(lang)
     out: list[Quantity] = []
+    if not _HAS_NUMBER[lang].search(sentence):
+        return out
     taken: list[tuple[int, int]] = []
     for m in pct.finditer(sentence):
         out.append(Quantity(_number(m.group("n")), "%", _qualifier(sentence[:m.start()], lang), m.group(),
@@ -138,6 +151,8 @@ def find_quantities(sentence: str, lang: Lang) -> list[Quantity]:
 
 
 _CACHE: dict[str, tuple] = {}
+_HAS_NUMBER = {"de": re.compile(r"\d|Viertel|Drittel|Hälfte", re.IGNORECASE),
+               "en": re.compile(r"\d|quarter|third|half", re.IGNORECASE)}
 
 
 def _regexes(lang: Lang):

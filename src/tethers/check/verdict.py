@@ -3,8 +3,8 @@
 Figures come from the public functions of tethers (no measure is re-implemented here):
 
 * trade shares and ranks: :func:`tethers.atlas.queries.trade_totals` → :func:`tethers.measures.trade.partner_shares`;
-* gas from / via: :func:`tethers.analysis.dependence.energy_section` (``gas_import_share`` of the importer on the
-  source country; ``gas_transit_provided_share`` of the source country on the importer);
+* gas from / via: :func:`tethers.measures.transit.readings` (the three readings of "from/via") over
+  :func:`tethers.atlas.queries_measures.energy_imports` and the hand-kept routes;
 * UN votes: :func:`tethers.analysis.profile.vote_record`;
 * memberships: :func:`tethers.measures.institutions.memberships_in_year`;
 * currency: the ``fx`` table (:func:`tethers.atlas.queries_measures.fx_pair`);
@@ -43,6 +43,7 @@ PP_EXACT = 1.0  # a bare percentage: rounding to the nearest point
 COUNT_APPROX = 0.10  # relative, for approximate counts
 COUNT_EXACT = 0.05
 STRONG_FALL = 10.0  # percent: "dramatisch", "stark", "sharply" — a currency's loss against the USD at least this
+LOOKBACK = 5  # years before the text's present that a figure stated without a year is checked for
 WINDOW_DAYS = 31  # a currency's fall after an event: the weakest rate within this many days
 
 
@@ -83,12 +84,17 @@ class Context:
         return self.cache[key]
 
     def years_for(self, claim: Claim, available: list[int]) -> list[int]:
-        """The sentence's own years, else ``--year``, else every year the data has."""
+        """The sentence's own years, else ``--year``, else the text's present: the years the data has from
+        :data:`LOOKBACK` years before the latest event the text names (without one, before the latest year of
+        data) to the latest year of data."""
         if claim.years:
             return list(claim.years)
         if self.year is not None:
             return [self.year]
-        return sorted(available)
+        if not available:
+            return []
+        anchor = max(e.date.year for e in self.events) if self.events else max(available)
+        return sorted(y for y in available if y >= anchor - LOOKBACK)
 
     def doc_year(self) -> int | None:
         """For states (memberships): ``--year``, else the year of the latest event the text names."""
@@ -145,7 +151,19 @@ def combine(figures: list[Figure]) -> str:
     return BY_YEAR
 
 
+def _signature(claim: Claim) -> tuple:
+    """What a decision depends on: identical claims (a repeated sentence) are decided once."""
+    q = claim.quantity
+    params = tuple(sorted((k, tuple(v) if isinstance(v, list) else v) for k, v in claim.params.items()))
+    return (claim.kind, params, (q.value, q.unit, q.comparator) if q else None, claim.years)
+
+
 def decide(claim: Claim, ctx: Context) -> Decision:
+    """The decision on ``claim`` (memoised per claim signature within one :func:`tethers.check.check` call)."""
+    return ctx.memo(("decision", _signature(claim)), lambda: _decide(claim, ctx))
+
+
+def _decide(claim: Claim, ctx: Context) -> Decision:
     fn = EVALUATORS.get(claim.kind)
     if fn is None:
         return Decision(CANNOT, (), "", "", needs="a measure for this kind of figure",
@@ -162,6 +180,10 @@ def decide(claim: Claim, ctx: Context) -> Decision:
 
 
 def _prov(ctx: Context, table: str, sources) -> tuple[str, ...]:
+    return ctx.memo(("prov", table, tuple(sorted(set(sources)))), lambda: _prov_rows(ctx, table, sources))
+
+
+def _prov_rows(ctx: Context, table: str, sources) -> tuple[str, ...]:
     prov = ctx.atlas.provenance(table).filter(pl.col("source").is_in(sorted(set(sources))))
     return tuple(f"{r['source']}: {r['file']} ({r['licence']})"
                  for r in prov.select("source", "file", "licence").unique().sort("source", "file").iter_rows(named=True))
@@ -170,34 +192,53 @@ def _prov(ctx: Context, table: str, sources) -> tuple[str, ...]:
 # --------------------------------------------------------------------------------------------- trade
 
 TRADE_DEF = ("partner share s = X(reporter←partner) / Σ_p X(reporter←p) of total goods trade (TOTAL rows) "
-             "reported by the reporter, one source per year (queries.TRADE_PRECEDENCE); measures.trade.partner_shares")
+             "reported by the reporter, one source per year by precedence among those passing the coverage rule "
+             "(dimensions.trade.best_rows: listed partners ≥ 95 % of the source's world total); "
+             "measures.trade.partner_shares")
 
 
 def _shares(ctx: Context, reporter: str) -> pl.DataFrame:
-    from ..atlas import queries
+    """Partner shares per year and flow, with ``source`` and the coverage ``status`` of the chosen source."""
+    from ..dimensions.trade import best_rows, reported_rows
     from ..measures.trade import partner_shares
 
     def run():
-        trade = queries.trade_totals(ctx.atlas, reporter)
-        src = trade.group_by("year").agg(pl.col("source").first())
-        return partner_shares(trade, reporter=reporter).join(src, on="year", how="left")
+        rows = reported_rows(ctx.atlas, reporter, (1900, 2100))
+        if rows.height == 0:
+            from ..errors import DataNotAvailableError
+
+            raise DataNotAvailableError(f"no total trade reported by {reporter} in the atlas")
+        kept, chosen = best_rows(rows)
+        info = chosen.select("year", "flow", "source", "status", "coverage")
+        return partner_shares(kept, reporter=reporter).drop("source", strict=False).join(
+            info, on=["year", "flow"], how="left")
 
     return ctx.memo(("shares", reporter), run)
+
+
+def _years_info(shares: pl.DataFrame) -> dict[int, dict]:
+    return {r["year"]: r for r in shares.select("year", "source", "status", "coverage").unique("year").iter_rows(named=True)}
 
 
 def trade_share(claim: Claim, ctx: Context) -> Decision:
     p, q = claim.params, claim.quantity
     shares = _shares(ctx, p["reporter"]).filter(pl.col("flow") == p["flow"])
+    info = _years_info(shares)
     figures = []
-    for y in ctx.years_for(claim, shares["year"].unique().to_list()):
+    for y in ctx.years_for(claim, sorted(info)):
+        i = info.get(y)
+        if i is None:
+            figures.append(Figure(y, "", None, "%", None, "", f"no {p['flow']}s reported by {p['reporter']} for {y}"))
+            continue
+        basis = f"{i['source']}, reported by {p['reporter']}, {y}"
+        if i["status"] != "ok":
+            figures.append(Figure(y, "", None, "%", None, basis, f"coverage {i['status']}: no share (coverage rule)"))
+            continue
         row = shares.filter((pl.col("year") == y) & (pl.col("partner") == p["partner"]))
-        have = shares.filter(pl.col("year") == y).height > 0
-        val = float(row["share"][0]) * 100 if row.height else (0.0 if have else None)
-        src = shares.filter(pl.col("year") == y)["source"][0] if have else "—"
-        note = "" if have else f"no {p['flow']}s reported by {p['reporter']} for {y} in the atlas"
-        figures.append(Figure(y, "", val, "%", holds(val, q), f"{src}, reported by {p['reporter']}, {y}", note))
-    used = shares["source"].unique().to_list()
-    return Decision(combine(figures), tuple(figures), tolerance_text(q), TRADE_DEF, _prov(ctx, "trade", used),
+        val = float(row["share"][0]) * 100 if row.height else 0.0  # not among the reporter's partners that year
+        figures.append(Figure(y, "", val, "%", holds(val, q), basis))
+    return Decision(combine(figures), tuple(figures), tolerance_text(q), TRADE_DEF,
+                    _prov(ctx, "trade", shares["source"].drop_nulls().unique().to_list()),
                     needs="" if any(f.value is not None for f in figures) else
                     f"total goods {p['flow']}s of {p['reporter']} by partner for the year (BNS, Comtrade or IMF DOTS)")
 
@@ -207,64 +248,64 @@ def trade_rank(claim: Claim, ctx: Context) -> Decision:
     shares = _shares(ctx, p["reporter"])
     if p["flow"] != "trade":
         shares = shares.filter(pl.col("flow") == p["flow"])
+    info = _years_info(shares)
     figures = []
-    for y in ctx.years_for(claim, shares["year"].unique().to_list()):
-        yr = shares.filter(pl.col("year") == y).group_by("partner").agg(pl.col("value_usd").sum(), pl.col("source").first())
+    for y in ctx.years_for(claim, sorted(info)):
+        yr = shares.filter(pl.col("year") == y).group_by("partner").agg(pl.col("value_usd").sum())
         if yr.height == 0:
             figures.append(Figure(y, "", None, "rank", None, "", f"no trade reported by {p['reporter']} for {y}"))
             continue
-        yr = yr.filter(pl.col("partner") != "WLD").sort(["value_usd", "partner"], descending=[True, False])
+        basis = f"{info[y]['source']}, reported by {p['reporter']}, {y}"
+        if shares.filter((pl.col("year") == y) & (pl.col("status") != "ok")).height:
+            figures.append(Figure(y, "", None, "rank", None, basis, "coverage below the rule: no rank"))
+            continue
+        yr = yr.sort(["value_usd", "partner"], descending=[True, False])
         ranks = yr["partner"].to_list()
         rank = ranks.index(p["partner"]) + 1 if p["partner"] in ranks else None
-        top = yr.head(2).to_dicts()
-        lead = "; ".join(f"{r['partner']} {r['value_usd'] / 1e9:.1f} bn USD" for r in top)
-        figures.append(Figure(y, "", float(rank) if rank else None, "rank", rank == p["rank"] if rank else False,
-                              f"{yr['source'][0]}, reported by {p['reporter']}, {y}", f"largest: {lead}"))
+        lead = "; ".join(f"{r['partner']} {r['value_usd'] / 1e9:.1f} bn USD" for r in yr.head(2).to_dicts())
+        figures.append(Figure(y, "", float(rank) if rank else None, "rank", rank == p["rank"], basis,
+                              f"largest: {lead}"))
     return Decision(combine(figures), tuple(figures), f"rank {p['rank']} exactly", TRADE_DEF.replace(
-        "partner share", "partner rank by value (sum of imports and exports for 'trade');"),
-        _prov(ctx, "trade", shares["source"].unique().to_list()))
+        "partner share s = X(reporter←partner) / Σ_p X(reporter←p)", "partner rank by value (imports + exports for "
+        "'trade')"), _prov(ctx, "trade", shares["source"].drop_nulls().unique().to_list()))
 
 
 # --------------------------------------------------------------------------------------------- gas
 
-GAS_DEF = ("from: share of the importer's gas imports (pipeline + LNG, energy_flows) that come from the country "
-           "(dependence energy section, gas_import_share); via: share of the importer's gas imports from third "
-           "countries whose pipeline route crosses the country (gas_transit_provided_share, hand-kept routes); "
-           "from or via: their sum (the two are disjoint)")
+GAS_DEF = ("from: F/M, the share of the importer's gas imports M (pipeline + LNG, energy_flows) that come from the "
+           "country; via: V/M, the third countries' flows whose operating pipeline route crosses the country (hand-kept "
+           "routes, reached routes only); from or via: (F+V)/M, the two being disjoint (measures.transit.readings)")
 
 
 def gas_share(claim: Claim, ctx: Context) -> Decision:
-    from ..analysis import dependence as dep
+    from ..atlas import queries_measures as qm
+    from ..measures.transit import readings as transit_readings
 
     p, q = claim.params, claim.quantity
     imp, src = p["importer"], p["source"]
     have = ctx.memo(("gas_years", imp), lambda: ctx.atlas.sql(
         "SELECT DISTINCT year FROM energy_flows WHERE importer = ? AND carrier = 'gas' ORDER BY 1", [imp])["year"].to_list())
-    readings = list(p["readings"]) + (["from or via"] if len(p["readings"]) > 1 else [])
-    figures, sources = [], []
+    routes = ctx.memo(("routes", "gas"), lambda: qm.routes(ctx.atlas, carriers=("gas",)))
+    wanted = list(p["readings"]) + (["from or via"] if len(p["readings"]) > 1 else [])
+    figures, used = [], set()
     for y in ctx.years_for(claim, have):
         if y not in have:
             figures += [Figure(y, r, None, "%", None, "", f"no gas imports of {imp} in energy_flows for {y}")
-                        for r in readings]
+                        for r in wanted]
             continue
-        frm = ctx.memo(("gas", imp, src, y), lambda y=y: dep.energy_section(imp, src, y, atlas=ctx.atlas))
-        via = ctx.memo(("gas", src, imp, y), lambda y=y: dep.energy_section(src, imp, y, atlas=ctx.atlas))
-        sources += [frm.sources, via.sources]
-        f = frm.value("gas_import_share")
-        v = via.value("gas_transit_provided_share")
-        vals = {"from": f, "via": v, "from or via": (f + v) if f is not None and v is not None else None}
-        for r in readings:
-            val = vals[r] * 100 if vals[r] is not None else None
-            basis = {"from": f"energy_flows, {imp} imports from {src}, {y}",
-                     "via": f"energy_flows × routes, {imp} imports crossing {src}, {y}",
-                     "from or via": f"sum of the two, {y}"}[r]
-            figures.append(Figure(y, r, val, "%", holds(val, q), basis,
-                                  "" if val is not None else (frm.reason if r == "from" else via.reason)))
-    srcs = pl.concat(sources, how="vertical_relaxed").unique() if sources else pl.DataFrame()
-    named = tuple(sorted({f"{r['source']}: {r['file']} ({r['licence']})" for r in srcs.iter_rows(named=True)})) \
-        if srcs.height else ()
-    return Decision(combine(figures), tuple(figures), tolerance_text(q), GAS_DEF, named,
-                    needs="" if figures and any(f.value is not None for f in figures)
+        imports = ctx.memo(("gas_imports", imp, y), lambda y=y: qm.energy_imports(ctx.atlas, [imp], year=y, carrier="gas"))
+        used.update(imports["source"].unique().to_list())
+        rd = ctx.memo(("readings", imp, src, y), lambda y=y, m=imports: transit_readings(m, routes, src, year=y))
+        for r in rd.filter(pl.col("reading").is_in(wanted)).iter_rows(named=True):
+            share = r["share"] * 100 if r["share"] == r["share"] else None
+            basis = {"from": f"energy_flows, {imp} gas imports from {src}, {y}",
+                     "via": f"energy_flows × hand-kept routes, {imp} gas imports crossing {src}, {y}",
+                     "from or via": f"energy_flows × hand-kept routes, the sum of both, {y}"}[r["reading"]]
+            figures.append(Figure(y, r["reading"], share, "%", holds(share, q), basis,
+                                  f"{r['volume']:.1f} of {r['imports']:.1f} {r['unit']}"))
+    return Decision(combine(figures), tuple(figures), tolerance_text(q), GAS_DEF,
+                    _prov(ctx, "energy_flows", used) + _prov(ctx, "routes", ["handkept"]),
+                    needs="" if any(f.value is not None for f in figures)
                     else f"gas trade of {imp} by partner (Energy Institute statistical review) and pipeline routes")
 
 
