@@ -23,16 +23,21 @@ from .schema import TABLES
 
 ProgressFn = Callable[[str, int, int], None]
 PACKAGE_PREFIX = "tethers:"
+REPO_PREFIX = "repo:"
+REPO_ROOT = Path(__file__).resolve().parents[3]  # src/tethers/atlas/pack.py → the repository
 
 
 def input_path(shared_data: Path, entry: str) -> Path:
     """Where a ``Source.pack_inputs`` entry lives: a path relative to ``shared/data`` or, prefixed
     ``tethers:`` (``tethers:data/memberships.csv``), a file shipped inside the tethers package — the
-    hand-kept tables. The manifest records the entry as written, so it stays machine-independent."""
+    hand-kept tables; or, prefixed ``repo:`` (``repo:data/derived/x.csv.gz``), a compact derived file
+    committed in the repository. The manifest records the entry as written, so it stays machine-independent."""
     if entry.startswith(PACKAGE_PREFIX):
         from importlib import resources
 
         return Path(str(resources.files("tethers").joinpath(entry[len(PACKAGE_PREFIX):])))
+    if entry.startswith(REPO_PREFIX):  # committed derived files (data/derived/…), see scripts/derive_*.py
+        return REPO_ROOT / entry[len(REPO_PREFIX):]
     return shared_data / entry
 
 
