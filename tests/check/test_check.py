@@ -322,3 +322,26 @@ def test_html_section_highlights_sentences(results):
     assert '<mark class="claim v-depends-on-the-year">40 Prozent</mark>' in html
     assert '<mark class="claim v-depends-on-the-reading">20 Prozent seiner Gasimporte aus oder über Kasachstan</mark>' \
         in html
+
+
+def test_check_section_in_a_report_document(results):
+    from tethers.report.html_check import insert_check_section
+
+    doc = ('<html><body><nav class="toc"><a href="#summary">Summary</a> <a href="#sources">Sources</a></nav>'
+           '<main><section id="summary"></section></main></body></html>')
+    out = insert_check_section(doc, results[(EN.name, None)])
+    assert out.index('<section id="check"') < out.index("</main>")
+    assert '<a href="#check">Claims checked</a> <a href="#sources">' in out
+    assert '<mark class="claim v-supported">largest import partner</mark>' in out
+
+
+def test_top_level_callable_and_coreference(atlas):
+    """``tethers.check(text)``; "von dort" takes the partner, and the genitive reporter, of the sentence before —
+    even when the text names both countries equally often."""
+    import tethers
+
+    res = tethers.check("Russland ist Kasachstans größter Importpartner. Über 40 Prozent des "
+                        "Gesamtimportvolumens stammen von dort.", year=2021, atlas=atlas)
+    assert res.claims.select("kind", "claim_text", "verdict").rows() == [
+        ("trade_rank", "RUS is KAZ's largest import partner", "supported"),
+        ("trade_share", "RUS share of KAZ's imports ≥ 40 %", "supported")]

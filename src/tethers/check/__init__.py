@@ -14,6 +14,8 @@ Read results through :meth:`CheckResult.tidy` (Polars frames) or :meth:`CheckRes
 
 from __future__ import annotations
 
+import sys
+import types
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -193,3 +195,14 @@ def _claim_row(c, d) -> dict:
         "reason": d.reason, "needs": d.needs, "definition": d.definition, "sources": "; ".join(d.sources),
         "text": c.sentence.text, "start": c.highlight[0], "end": c.highlight[1],
     }
+
+
+class _CallableModule(types.ModuleType):
+    """``tethers.check(text, …)`` is :func:`check` (the package stays importable as ``tethers.check``)."""
+
+    def __call__(self, text: str, year: int | None = None, lang: LangOption = "auto", atlas=None,
+                 prices: dict | None = None) -> CheckResult:
+        return check(text, year=year, lang=lang, atlas=atlas, prices=prices)
+
+
+sys.modules[__name__].__class__ = _CallableModule

@@ -149,6 +149,7 @@ class _Ctx:
     events: list[ent.Event]
     prev_countries: list[str]
     prev_orgs: list[str]
+    prev_genitive: str | None = None
 
 
 def focus_country(mentions_by_sentence: list[list[ent.Mention]]) -> str | None:
@@ -180,6 +181,7 @@ def read_claims(sentences: list[Sentence], lang: Lang | list[Lang], text: str) -
         cs = _unique([m.id for m in ms if m.kind == "country"])
         if cs:
             ctx.prev_countries = cs
+            ctx.prev_genitive = next((m.id for m in ms if m.kind == "country" and m.form == "genitive"), None)
         orgs = _unique([m.id for m in ms if m.kind == "organisation"])
         if orgs:
             ctx.prev_orgs = orgs
@@ -223,11 +225,12 @@ def _flow(t: str, lang: Lang) -> str | None:
 
 
 def _reporter_partner(ms: list[ent.Mention], ctx: _Ctx) -> tuple[str | None, str | None]:
-    """Reporter: the country named in the genitive (``Kasachstans``), else the text's focus country. Partner:
-    another country of the sentence, else of the sentence before (``von dort``)."""
+    """Reporter: the country named in the genitive (``Kasachstans``), else the one the sentence before named so
+    when this sentence names no country, else the text's focus country. Partner: another country of the sentence,
+    else of the sentence before (``von dort``)."""
     cs = _countries(ms)
     gen = [m.id for m in ms if m.kind == "country" and m.form == "genitive"]
-    reporter = gen[0] if gen else ctx.focus
+    reporter = gen[0] if gen else (ctx.prev_genitive if not cs and ctx.prev_genitive else ctx.focus)
     partners = [c for c in cs if c != reporter] or [c for c in ctx.prev_countries if c != reporter]
     return reporter, partners[0] if partners else None
 

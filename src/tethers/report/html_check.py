@@ -5,7 +5,20 @@ from __future__ import annotations
 
 from .html import _env
 
+TOC_LINK = '<a href="#check">Claims checked</a>'
+
 
 def render_check_section(result) -> str:
     """An HTML ``<section id="check">`` fragment: one row per claim, its words highlighted in the sentence."""
     return _env().get_template("_check.html.j2").render(c=result.to_dict())
+
+
+def insert_check_section(html: str, result) -> str:
+    """The report document ``html`` with the check section appended to ``<main>`` and a link to it in the table of
+    contents (before "Sources" when there is one). The report's other sections are unchanged."""
+    section = render_check_section(result)
+    if "</main>" not in html:
+        raise ValueError("not a tethers report document: no </main>")
+    html = html.replace("</main>", section + "\n</main>", 1)
+    anchor = '<a href="#sources">'
+    return html.replace(anchor, TOC_LINK + " " + anchor, 1) if anchor in html else html
