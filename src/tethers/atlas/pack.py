@@ -141,6 +141,8 @@ def attribution_markdown(manifest: dict) -> str:
             lines.append(f"- Cite as: {meta['citation']}")
         if meta.get("url"):
             lines.append(f"- Where: {meta['url']}")
+        if meta.get("pack_note"):
+            lines.append(f"- Shipped / not shipped: {meta['pack_note']}")
         for e in by_source[sid]:
             lines.append(f"- Table `{e['table']}`: {e['rows']:,} rows in `data/pack/{e['file']}`, derived from:")
             for inp in e["inputs"]:
