@@ -207,6 +207,10 @@ def test_full_example_text(atlas):
     for kind, n in {"trade_share": 1, "trade_rank": 1, "gas_share": 1, "un_vote": 2, "membership": 4, "troops": 1,
                     "share_price": 3, "currency": 1}.items():
         assert kinds.count(kind) >= n, kind
+    # the excerpt holds every claim sentence: the full brief gives the same claims, verdicts and figures
+    excerpt = check_file(DE, atlas=atlas)
+    cols = ["kind", "claim_text", "verdict", "figures"]
+    assert res.claims.select(cols).rows() == excerpt.claims.select(cols).rows()
 
 
 # ------------------------------------------------------------------------------------------ extraction
@@ -260,6 +264,8 @@ def test_countries_from_cldr():
     (b"%PDF-1.7\n%\xe2\xe3", "binary file"),
     ("Über 40 Prozent stammen von dort.".encode("cp1252"), r"row 1: byte 0xdc is not valid utf-8"),
     (b"12 34 56\n", "no words"),
+    ("Über 40 Prozent".encode("utf-16"), "UTF-16 text"),
+    (b"PK\x03\x04\x14\x00\x06\x00word/document.xml", "binary file"),
 ])
 def test_bad_input_is_one_line(tmp_path, content, match):
     p = tmp_path / "article.txt"

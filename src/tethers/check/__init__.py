@@ -92,6 +92,8 @@ def read_text(path: str | Path) -> str:
     raw = p.read_bytes()
     if not raw.strip():
         raise SourceFormatError("check", str(p), "file is empty: expected a plain-text article")
+    if raw[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        raise SourceFormatError("check", str(p), "UTF-16 text: re-save the file as UTF-8", row=1)
     if b"\x00" in raw[:65536] or raw[:4] in (b"%PDF", b"PK\x03\x04") or raw[:2] == b"\x1f\x8b":
         nul = raw.find(b"\x00")
         line = raw[:nul].count(b"\n") + 1 if nul >= 0 else 1
