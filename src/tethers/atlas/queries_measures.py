@@ -144,6 +144,16 @@ def routes(atlas: Atlas, *, carriers: Iterable[str], source: str = "handkept",
     )
 
 
+def route_flows(atlas: Atlas, exporter: str, *, carrier: str, years: tuple[int, int] | None = None) -> pl.DataFrame:
+    """Observed export volumes by route (``route_flows``: operators' figures, one citation per row) of
+    ``exporter`` and ``carrier``, every year or ``years``; empty when the atlas has none."""
+    lo, hi = years if years is not None else (1800, 2100)
+    return atlas.sql(
+        "SELECT * FROM route_flows WHERE exporter = ? AND carrier = ? AND year BETWEEN ? AND ? "
+        "ORDER BY year, route_id", [exporter, carrier, lo, hi],
+    )
+
+
 def security_ties(atlas: Atlas, country: str) -> pl.DataFrame:
     return atlas.sql("SELECT * FROM security_ties WHERE country = ?", [country])
 

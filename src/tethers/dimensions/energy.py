@@ -61,10 +61,12 @@ ENERGY_DEF = (
     "Gas: share of the pole in the country's natural-gas imports and exports by partner, s_P = Σ_{p∈P} V_p / Σ_q V_q "
     "(bcm, pipeline + LNG; Energy Institute Statistical Review). Transit: T_P = share of the country's exports of a "
     "carrier whose allocated routes cross a state of P other than the exporter and the destination "
-    "(measures.transit; hand-kept operating routes, only countries downstream of the exporter count, capacity-weighted split); "
+    "(measures.transit; operators' observed route volumes where a year is complete (route_flows), else hand-kept "
+    "operating routes, only countries downstream of the exporter count, capacity-weighted split); "
     "gas volumes in bcm, crude oil (HS 270900) in USD from BACI exports by destination. Transit provided: the "
     "pole's gas imports from third exporters allocated to routes that cross the country (measures.transit_through), "
-    "in bcm and as a share of the pole's gas imports (all, and pipeline only)."
+    "in bcm and as a share of the pole's gas imports (all, and pipeline only); the three readings of the pole's gas "
+    "imports 'from', 'via' and 'from or via' the country (measures.transit.readings)."
 )
 
 
@@ -111,6 +113,13 @@ def _transit(ctx: Context, gas: pl.DataFrame) -> tuple[list[dict], list[str], li
     carriers = {"gas": gas.filter(pl.col("exporter") == ctx.country),
                 "oil": flows_from_trade(oil, carriers={"2709": "oil"}, level=6) if oil.height else None}
     for carrier, flows in carriers.items():
+        observed = _observed_transit(ctx, carrier, routes, flows)  # operators' route volumes, where complete
+        if observed is not None:
+            o_rows, o_detail, o_srcs = observed
+            rows += o_rows
+            parts.append(o_detail)
+            srcs += o_srcs
+            continue
         if flows is None or flows.height == 0:
             if carrier == "oil":  # (missing gas exports are already reported by the gas part)
                 gaps.append(oil_gap)
@@ -119,20 +128,88 @@ def _transit(ctx: Context, gas: pl.DataFrame) -> tuple[list[dict], list[str], li
                            poles=[ctx.on])
         r = t.filter(pl.col("pole") == ctx.on).row(0, named=True)
         rows += [metric(f"{carrier}_transit_share", f"share of {carrier} exports crossing {ctx.on}", r["share"], "share",
-                    headline=True),
+                    headline=True, text=_allocated_basis(ctx, carrier) if carrier == "oil" else None),
                  metric(f"{carrier}_unrouted_share", f"share of {carrier} exports with no route in the table",
                     r["unrouted_share"], "share")]
-        parts.append(t.select("carrier", "pole", "unit", "exports", "via", "share", "unrouted_share"))
+        parts.append(t.select("carrier", "pole", "unit", "exports", "via", "share", "unrouted_share")
+                     .with_columns(basis=pl.lit(_allocated_basis(ctx, carrier) if carrier == "oil" else
+                                                "allocated by rule over energy_flows (measures.transit_shares)")))
         srcs.append(("routes", ["handkept"]))
         srcs.append(("trade" if carrier == "oil" else "energy_flows", _flows_src(oil if carrier == "oil" else gas)))
     rows += _transit_provided(ctx, routes.filter(pl.col("carrier") == "gas"))
-    detail = pl.concat(parts, how="vertical_relaxed") if parts else pl.DataFrame()
+    rows += _own_import_readings(ctx, routes.filter(pl.col("carrier") == "gas"))
+    detail = pl.concat(parts, how="diagonal_relaxed") if parts else pl.DataFrame()
     return rows, gaps, srcs, detail
+
+
+def _observed_transit(ctx: Context, carrier: str, routes: pl.DataFrame,
+                      flows: pl.DataFrame | None) -> tuple[list[dict], pl.DataFrame, list] | None:
+    """Transit shares from the operators' observed route volumes (``route_flows``) when the year is complete
+    (:func:`tethers.measures.transit.transit_base`), with one row per route and its citation; else None."""
+    from ..measures.transit import observed_transit_shares, route_flow_shares
+
+    rf = qm.route_flows(ctx.atlas, ctx.country, carrier=carrier, years=(ctx.year, ctx.year))
+    if rf.height == 0:
+        return None
+    r_routes = routes.filter(pl.col("carrier") == carrier)
+    t = observed_transit_shares(rf, r_routes, exporter=ctx.country, year=ctx.year, carrier=carrier, poles=[ctx.on])
+    if t.height == 0 or not t["complete"].all():
+        return None
+    shares = route_flow_shares(rf)
+    r = t.filter(pl.col("pole") == ctx.on).row(0, named=True)
+    basis = (f"observed route volumes ({r['unit']}, route_flows {ctx.year}; the routes cover {r['coverage']:.1%} of the "
+             f"published total of {r['exports']:g} {r['unit']}): operators' reports, one citation per route")
+    names = dict(routes.select("route_id", "name").rows())
+    rows = [metric(f"{carrier}_transit_share", f"share of {carrier} exports crossing {ctx.on}", r["share"], "share",
+                   text=basis, headline=True),
+            metric(f"{carrier}_unrouted_share", f"share of {carrier} exports on no route with known countries",
+                   r["unrouted_share"], "share")]
+    rows += [metric(f"{carrier}_route_share", f"share of {carrier} exports by {names.get(x['route_id'], x['route_id'])}",
+                    x["share"], "share", text=x["citation"]) for x in shares.iter_rows(named=True)]
+    detail = (t.select("carrier", "pole", "unit", "exports", "via", "share", "unrouted_share")
+              .with_columns(basis=pl.lit(basis)))
+    return rows, detail, [("route_flows", sorted(rf["source"].unique().to_list())), ("routes", ["handkept"])]
+
+
+def _own_import_readings(ctx: Context, gas_routes: pl.DataFrame) -> list[dict]:
+    """The country's gas imports from, via, and from or via a one-country pole (e.g. China's from/via Kazakhstan)."""
+    from ..measures.transit import readings
+
+    if len(ctx.members) != 1 or ctx.country in ctx.members:
+        return []
+    (member,) = tuple(ctx.members)
+    imports = qm.energy_imports(ctx.atlas, [ctx.country], year=ctx.year, carrier="gas")
+    if imports.height == 0:
+        return []
+    read = dict(readings(imports, gas_routes, member, year=ctx.year).select("reading", "share").rows())
+    if not read["via"]:
+        return []  # no third-country gas crosses the pole on the way in: 'from' alone is the gas import share above
+    return [
+        metric("gas_own_imports_from_share", f"share of gas imports FROM {ctx.on} (origin)", read["from"], "share",
+               text="reading 'from'"),
+        metric("gas_own_imports_via_share", f"share of gas imports VIA {ctx.on} (third countries' gas crossing it)",
+               read["via"], "share", text="reading 'via'"),
+        metric("gas_own_imports_from_or_via_share", f"share of gas imports FROM OR VIA {ctx.on}", read["from or via"],
+               "share", text="reading 'from or via' (the two are disjoint)", headline=True),
+    ]
+
+
+def _allocated_basis(ctx: Context, carrier: str) -> str:
+    """Why the allocation rule is used: no observed route volumes for the year, or only partial ones."""
+    from ..measures.transit import MIN_COVERAGE, route_flow_shares
+
+    rf = qm.route_flows(ctx.atlas, ctx.country, carrier=carrier, years=(ctx.year, ctx.year))
+    why = "no observed route volumes"
+    if rf.height:
+        cov = route_flow_shares(rf)["coverage"][0]
+        why = ("observed routes partial: no published total" if cov is None
+               else f"observed routes partial: {cov:.0%} of exports (< {MIN_COVERAGE:.0%})")
+    return f"allocated by rule over trade by destination (measures.transit_shares; {why} for {ctx.year})"
 
 
 def _transit_provided(ctx: Context, gas_routes: pl.DataFrame) -> list[dict]:
     """The other direction: the pole's gas imports from third exporters that cross the country (its leverage)."""
-    from ..measures.transit import transit_through
+    from ..measures.transit import readings, transit_through
 
     imports = qm.energy_imports(ctx.atlas, ctx.members, year=ctx.year, carrier="gas")
     if imports.height == 0 or ctx.country in ctx.members:
@@ -142,9 +219,19 @@ def _transit_provided(ctx: Context, gas_routes: pl.DataFrame) -> list[dict]:
     unit = imports["unit"][0]
     total = float(imports["volume"].sum())
     pipeline = float(imports.filter(pl.col("mode") == "pipeline")["volume"].sum())
+    read = dict(readings(imports, gas_routes, ctx.country, year=ctx.year).select("reading", "share").rows())
+    three = [] if via <= 0 else [  # the three readings of "the pole's gas from/via the country"
+        metric("gas_imports_from_share", f"share of {ctx.on}'s gas imports FROM the country (origin)", read["from"],
+               "share", text="reading 'from': F/M, gas produced in the country"),
+        metric("gas_imports_via_share", f"share of {ctx.on}'s gas imports VIA the country (third countries' gas "
+               "crossing it)", read["via"], "share", text="reading 'via': V/M, transit on reached routes"),
+        metric("gas_imports_from_or_via_share", f"share of {ctx.on}'s gas imports FROM OR VIA the country",
+               read["from or via"], "share", text="reading 'from or via': (F+V)/M, the two are disjoint", headline=True),
+    ]
     return [
         metric("gas_transit_provided", f"{ctx.on}'s gas imports from third countries crossing the country", via, unit,
            headline=via > 0),
+        *three,
         metric("gas_transit_provided_share", f"share of {ctx.on}'s gas imports crossing the country",
            via / total if total > 0 else None, "share"),
         metric("gas_transit_provided_pipeline_share", f"share of {ctx.on}'s pipeline gas imports crossing the country",
