@@ -6,7 +6,7 @@ One run measures, side by side on this machine:
    vs bare DuckDB ``COPY (SELECT * FROM read_csv(…)) TO … (FORMAT parquet, PARTITION_BY t)`` vs pandas
    ``read_csv`` + ``to_parquet``;
 2. **measures** for every country of the year (partner shares, HHI, critical-product flags):
-   ``tethers.measures.global_sql.all_measures`` vs a hand-written DuckDB SQL query vs an idiomatic pandas
+   ``tethers.atlas.global_sql.all_measures`` vs a hand-written DuckDB SQL query vs an idiomatic pandas
    ``groupby`` implementation; the three outputs are asserted equal (1e-9 relative);
 3. **scenario**: ``scenarios/eu-2022.yaml`` through the trade channel's model for every third country
    (``global_sql.scenario_trade_loss``), and a 1,000-draw **ensemble** in this process vs a Dask
@@ -149,8 +149,8 @@ def ingest_pandas(a: dict):
 
 
 def measures_tethers(a: dict):
+    from tethers.atlas.global_sql import all_measures
     from tethers.atlas.global_store import open_global
-    from tethers.measures.global_sql import all_measures
 
     def run():
         m = all_measures(open_global(a["home"]), year=YEAR)
@@ -280,8 +280,8 @@ def measures_pandas(a: dict):
 
 
 def scenario_tethers(a: dict):
+    from tethers.atlas.global_sql import scenario_trade_loss
     from tethers.atlas.global_store import open_global
-    from tethers.measures.global_sql import scenario_trade_loss
     from tethers.scenario.spec import load_spec
 
     spec = load_spec(SCENARIO)
@@ -289,22 +289,22 @@ def scenario_tethers(a: dict):
 
 
 def _arrays(a: dict):
+    from tethers.atlas.global_sql import prepare_scenario
     from tethers.atlas.global_store import open_global
-    from tethers.measures.global_sql import prepare_scenario
     from tethers.scenario.spec import load_spec
 
     return prepare_scenario(open_global(a["home"]), load_spec(SCENARIO), year=YEAR)
 
 
 def ensemble_local(a: dict):
-    from tethers.measures.global_sql import scenario_ensemble
+    from tethers.atlas.global_sql import scenario_ensemble
 
     arr = _arrays(a)
     return lambda: scenario_ensemble(arr, draws=a["draws"], seed=1)
 
 
 def ensemble_dask(a: dict):
-    from tethers.measures.global_sql import scenario_ensemble
+    from tethers.atlas.global_sql import scenario_ensemble
 
     arr = _arrays(a)
     return lambda: scenario_ensemble(arr, draws=a["draws"], seed=1, workers=2)
@@ -368,12 +368,23 @@ def check_text_op(a: dict):
     return check_text(a)
 
 
+def atlas_op(which: str):
+    def make(a: dict):
+        import atlas_queries  # benchmarks/atlas_queries.py: profile and balance on the shipped pack
+
+        return getattr(atlas_queries, which)(a)
+
+    return make
+
+
 CHILDREN = {
     "ingest/tethers": ingest_tethers, "ingest/duckdb": ingest_duckdb, "ingest/pandas": ingest_pandas,
     "measures/tethers": measures_tethers, "measures/duckdb": measures_duckdb, "measures/pandas": measures_pandas,
     "scenario/tethers": scenario_tethers, "ensemble/local": ensemble_local, "ensemble/dask": ensemble_dask,
     "leontief/dense": leontief_dense_inv, "leontief/tethers": leontief_tethers,
     "check/text": check_text_op,
+    "atlas/profile_warm": atlas_op("profile_warm"), "atlas/profile_cold": atlas_op("profile_cold"),
+    "atlas/balance_all": atlas_op("balance_all"),
 }
 
 
@@ -737,6 +748,22 @@ def main(argv: list[str] | None = None) -> None:  # noqa: C901 - a flat script o
                         reference="tethers check", log=log)
     recs[0]["note"] = ("sentences, entities, claims and every verdict on an open atlas; repeated sentences reuse "
                        "their decisions (benchmarks/check_text.py)")
+    results += recs
+
+    # 6. per-country commands on the shipped pack (issue 12: profile < 300 ms warm, all-country balance < 60 s)
+    log("6. atlas")
+    impls = [("profile, warm (30 countries)", "atlas/profile_warm", {"atlas": str(check_atlas)}),
+             ("profile, first call (30 countries)", "atlas/profile_cold", {"atlas": str(check_atlas)})]
+    recs = measure_case("atlas", "profile of 30 countries, 2020", impls, repeats=R,
+                        reference="profile, first call (30 countries)", log=log)
+    for r in recs:
+        r["note"] = f"{1000 * r['median_s'] / 30:.0f} ms per profile (target < 300 ms warm)"
+    results += recs
+    impls = [("balance, every country 2000–2022", "atlas/balance_all", {"atlas": str(check_atlas)})]
+    recs = measure_case("atlas", "balance index, all countries", impls, repeats=max(1, R - 2),
+                        reference="balance, every country 2000–2022", log=log)
+    _profile_into(recs, impls)
+    recs[0]["note"] = "target < 60 s and < 2 GiB peak; one open atlas, every reporter with a world row"
     results += recs
 
     from schema import validate_record

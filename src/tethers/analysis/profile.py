@@ -182,7 +182,7 @@ def energy_by_pole(atlas, iso3, year, poles):
 
 
 def _membership_section(atlas, iso3, year, poles, notes):
-    from ..measures.institutions import memberships_in_year
+    from ..measures.institutions import memberships_in_year, memberships_of
 
     table = queries.memberships(atlas)
     mine = memberships_in_year(table, iso3, year)
@@ -191,8 +191,11 @@ def _membership_section(atlas, iso3, year, poles, notes):
     for state, pole in pm.items():
         pole_sets.setdefault(pole, set()).add(state)
     # a pole shares an organisation when any of its states is a full member that year
-    per_state = {s: set(memberships_in_year(table, s, year).filter(pl.col("status") == "full")["organisation"])
-                 for s in sorted(pm)} if mine.height else {}
+    per_state: dict[str, set[str]] = {}
+    if mine.height:
+        full = memberships_of(table, set(pm), year).filter(pl.col("status") == "full")
+        for s, org in full.select("country", "organisation").iter_rows():
+            per_state.setdefault(s, set()).add(org)
     poles_col = []
     for org in mine["organisation"].to_list():
         shared = [p for p in poles if p in pole_sets and any(org in per_state.get(s, ()) for s in pole_sets[p])]

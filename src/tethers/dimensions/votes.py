@@ -62,6 +62,21 @@ def _votes(ctx: Context) -> Section:
     return Section("votes", status, VOTES_DEF, metrics_frame(rows), al, sources, reason)
 
 
+_LAST: list = []  # [(weakref to the atlas, years, frame)]: one entry, so a loop over countries reads votes once
+
+
+def _votes_of(atlas: Atlas, years: tuple[int, int]) -> pl.DataFrame:
+    """:func:`tethers.atlas.queries.votes` for ``years``, memoised for the last (atlas object, years): the atlas
+    is read-only while open, and an all-country loop would otherwise read the same roll calls per country."""
+    import weakref
+
+    if _LAST and _LAST[0][0]() is atlas and _LAST[0][1] == tuple(years):
+        return _LAST[0][2]
+    v = queries.votes(atlas, years=years)
+    _LAST[:] = [(weakref.ref(atlas), tuple(years), v)]
+    return v
+
+
 class VotesDimension(Dimension):
     id = "votes"
     label = "UN votes"
@@ -71,7 +86,7 @@ class VotesDimension(Dimension):
     def read(self, atlas: Atlas, country: str, years: tuple[int, int], poles: Sequence[str]) -> Reading:
         from ..measures.alignment import pole_agreement
 
-        v = queries.votes(atlas, years=years)
+        v = _votes_of(atlas, years)
         if v.height == 0 or v.filter(pl.col("country") == country).height == 0:
             why = f"no UN General Assembly votes of {country} in the atlas for this year"
             return Reading(self.id, empty_values(), coverage_rows(["un_votes"], years, status="no data", reason=why))

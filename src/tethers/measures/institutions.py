@@ -51,7 +51,7 @@ STATUS_RANK = {"full": 3, "associate": 2, "observer": 1}
 OUT_COLUMNS = ("organisation", "organisation_name", "kind", "status", "source", "carried_forward", "as_of",
                "participation")
 
-__all__ = ["memberships_in_year", "shared_memberships"]
+__all__ = ["memberships_in_year", "memberships_of", "shared_memberships"]
 
 
 def _frame(memberships: FrameLike) -> pl.DataFrame:
@@ -122,6 +122,12 @@ def memberships_in_year(memberships: FrameLike, country: str, year: int) -> pl.D
     """
     out = _in_force(memberships, year, {country})
     return out.select(OUT_COLUMNS).sort("kind", "organisation")
+
+
+def memberships_of(memberships: FrameLike, countries: Set[str], year: int) -> pl.DataFrame:
+    """:func:`memberships_in_year` for several countries at once: ``[country, *OUT_COLUMNS]``."""
+    out = _in_force(memberships, year, set(countries))
+    return out.select("country", *OUT_COLUMNS).sort("country", "kind", "organisation")
 
 
 def shared_memberships(
