@@ -363,3 +363,31 @@ def test_top_level_callable_and_coreference(atlas):
     assert res.claims.select("kind", "claim_text", "verdict").rows() == [
         ("trade_rank", "RUS is KAZ's largest import partner", "supported"),
         ("trade_share", "RUS share of KAZ's imports ≥ 40 %", "supported")]
+
+
+@pytest.mark.parametrize(("text", "claim", "year", "share"), [
+    ("In 2023, Russia's share of Kazakhstan's imports was about 28 percent.", "RUS share of KAZ's imports ≈ 28 %",
+     2023, 27.9),
+    ("Im Jahr 2021 stammten über 40 Prozent der Importe Kasachstans aus Russland.",
+     "RUS share of KAZ's imports ≥ 40 %", 2021, 42.5),
+    ("2022 kamen rund 35 Prozent der Einfuhren Kasachstans aus Russland.", "RUS share of KAZ's imports ≈ 35 %",
+     2022, 35.1),
+])
+def test_year_from_the_sentence(atlas, text, claim, year, share):
+    """The year the sentence names decides (BNS figures); of two genitives the one at the flow word is the reporter."""
+    res = check(text, atlas=atlas)
+    row = _one(res, "trade_share")
+    assert row["claim_text"] == claim and row["verdict"] == "supported"
+    fig = res.figures.filter(pl.col("claim") == row["claim"]).row(0, named=True)
+    assert fig["year"] == year and fig["value"] == pytest.approx(share, abs=SHARE_TOL)
+
+
+def test_trade_partner_rank_uses_imports_and_exports(atlas):
+    res = check("Russland war 2023 Kasachstans größter Handelspartner.", atlas=atlas)
+    row = _one(res, "trade_rank")
+    totals = atlas.sql("SELECT partner, sum(value_usd) AS v FROM trade WHERE reporter = 'KAZ' AND year = 2023 "
+                       "AND classification = 'TOTAL' AND source = 'kz_bns' AND partner <> 'WLD' GROUP BY partner "
+                       "ORDER BY v DESC")
+    rank = totals["partner"].to_list().index("RUS") + 1
+    assert row["verdict"] == ("supported" if rank == 1 else "not supported")
+    assert f"rank {rank}" in row["figures"]

@@ -224,13 +224,16 @@ def _flow(t: str, lang: Lang) -> str | None:
     return None
 
 
-def _reporter_partner(ms: list[ent.Mention], ctx: _Ctx) -> tuple[str | None, str | None]:
-    """Reporter: the country named in the genitive (``Kasachstans``), else the one the sentence before named so
-    when this sentence names no country, else the text's focus country. Partner: another country of the sentence,
-    else of the sentence before (``von dort``)."""
+def _reporter_partner(ms: list[ent.Mention], ctx: _Ctx, anchor: int | None = None) -> tuple[str | None, str | None]:
+    """Reporter: the country named in the genitive (``Kasachstans``, ``Kazakhstan's``) — of several, the one
+    nearest to ``anchor`` (the flow word: "Russia's share of *Kazakhstan's imports*") — else the one the sentence
+    before named so when this sentence names no country, else the text's focus country. Partner: another country
+    of the sentence, else of the sentence before (``von dort``)."""
     cs = _countries(ms)
-    gen = [m.id for m in ms if m.kind == "country" and m.form == "genitive"]
-    reporter = gen[0] if gen else (ctx.prev_genitive if not cs and ctx.prev_genitive else ctx.focus)
+    gen = [m for m in ms if m.kind == "country" and m.form == "genitive"]
+    if gen and anchor is not None:
+        gen.sort(key=lambda m: min(abs(m.start - anchor), abs(m.end - anchor)))
+    reporter = gen[0].id if gen else (ctx.prev_genitive if not cs and ctx.prev_genitive else ctx.focus)
     partners = [c for c in cs if c != reporter] or [c for c in ctx.prev_countries if c != reporter]
     return reporter, partners[0] if partners else None
 
@@ -239,7 +242,8 @@ def _trade_share(s, ms, qs, ctx, years):
     flow = _flow(s.text, ctx.lang)
     if flow is None or _rx(ctx.lang, "gas").search(s.text):
         return []
-    reporter, partner = _reporter_partner(ms, ctx)
+    word = _rx(ctx.lang, flow).search(s.text)
+    reporter, partner = _reporter_partner(ms, ctx, word.start() if word else None)
     out = []
     for q in qs:
         if q.unit == "%" and reporter and partner:
@@ -252,7 +256,7 @@ def _rank(s, ms, ctx, years):
     m = _rx(ctx.lang, "rank_i").search(s.text)
     if not m:
         return []
-    reporter, partner = _reporter_partner(ms, ctx)
+    reporter, partner = _reporter_partner(ms, ctx, m.start())
     if not (reporter and partner):
         return []
     adj, fl = m.group("adj").lower(), m.group("flow").lower()

@@ -71,8 +71,10 @@ class Sentence:
 def detect_language(text: str) -> Lang:
     """``de`` or ``en``: whichever set of frequent function words occurs more often."""
     sample = text[:20000].lower()
-    de = len(re.findall(r"\b(?:der|die|das|und|ist|nicht|mit|von|den|sich|auch|über)\b", sample))
-    en = len(re.findall(r"\b(?:the|and|is|not|with|of|from|its|also|that|which|has)\b", sample))
+    de = len(re.findall(r"\b(?:der|die|das|und|ist|nicht|mit|von|den|dem|des|sich|auch|über|war|waren|sind|ein|eine|"
+                        r"einer|für|im|zu|wurde|hat|aus|nach)\b", sample))
+    en = len(re.findall(r"\b(?:the|and|is|not|with|of|from|its|also|that|which|has|was|were|are|by|for|to|this|"
+                        r"on|as|had|been|it|an)\b", sample))
     return "de" if de >= en else "en"
 
 
