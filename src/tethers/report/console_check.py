@@ -25,7 +25,7 @@ def excerpt(text: str, start: int, end: int, *, context: int = CONTEXT) -> Text:
 
 def render_check(result, console: Console) -> None:
     claims = result.tidy()["claims"]
-    year = f", year {result.year}" if result.year else ", every year the data has"
+    year = f", year {result.year}" if result.year else ", years: the text's present (docs/check.md)"
     t = Table(title=f"Claims checked against the atlas ({result.lang}{year})", show_lines=True)
     for col, kw in (("#", {"justify": "right"}), ("sentence", {"ratio": 3}), ("claim", {"ratio": 2}),
                     ("verdict", {}), ("figures", {"ratio": 3}), ("tolerance / needs", {"ratio": 2})):
