@@ -296,3 +296,16 @@ def test_pack_contribution(shared, tmp_path):
     assert _vote(unv, "5309", "KAZ") == "abstain"
     kaz = undl.filter(pl.col("country") == "KAZ").select("resolution", "vote")
     assert dict(kaz.filter(pl.col("resolution").is_in(list(ES11))).iter_rows()) == {s: v[3] for s, v in ES11.items()}
+
+
+def test_titles_drop_the_statement_of_responsibility(samples):
+    """'X : resolution / adopted by the General Assembly' → 'X' (subtitles kept)."""
+    from tethers.sources._titles import record_title
+
+    v = pl.from_arrow(get_source("undl").read(samples / THREE_DL).tables["votes"])
+    titles = dict(v.unique("resolution").select("resolution", "title").iter_rows())
+    assert titles["A/RES/ES-11/1"] == "Aggression against Ukraine"
+    assert titles["A/RES/ES-11/4"] == ("Territorial integrity of Ukraine : defending the principles of the Charter "
+                                       "of the United Nations")
+    assert record_title("ARMED CONFLICTS PREVENTION--MEDIATION") is None
+    assert record_title("Programme planning ") is None

@@ -267,3 +267,10 @@ def test_agrees_with_the_un_digital_library(full, shared):
     assert (j["vote"] == j["vote_undl"]).mean() > MIN_AGREEMENT
     kaz = j.filter(pl.col("country") == "KAZ")
     assert (kaz["vote"] == kaz["vote_undl"]).mean() > MIN_AGREEMENT
+
+
+def test_title_is_the_digital_library_record_title(sample_votes):
+    """68/262's `short` is a subject heading; its title (UN Digital Library record 767565) is in `descr`."""
+    rc = {r["rcid"]: r for r in sample_votes.unique("rcid").iter_rows(named=True)}
+    assert rc["5309"]["title"] == "Territorial integrity of Ukraine"
+    assert rc["4322"]["title"] == "DISARMAMENT, NUCLEAR"  # older rows keep Voeten's short title

@@ -14,8 +14,10 @@ from .store import Atlas
 
 # A reporter's own customs statistics first, then the international compilations.
 TRADE_PRECEDENCE: tuple[str, ...] = ("kz_bns", "comtrade", "imf_dots", "eurostat", "baci", "wto")
-# Roll calls: the curated Voeten data first, then the UN Digital Library scrapes.
-VOTE_PRECEDENCE: tuple[str, ...] = ("unvotes", "undl")
+# Roll calls: the curated Voeten data first, then the UN Digital Library scrapes, then the Voeten-derived
+# wide file (2022-2024; no symbols, some tallies differ from the record, so it only fills roll calls the
+# others lack — see tethers.atlas.roll_calls).
+VOTE_PRECEDENCE: tuple[str, ...] = ("unvotes", "undl", "voeten_wide")
 # Sources that record only yes/no/abstain: an absence there is "not recorded", not zero.
 NO_ABSENCES: frozenset[str] = frozenset({"unvotes"})
 
@@ -49,7 +51,8 @@ def trade_totals(atlas: Atlas, reporter: str, year: int | None = None) -> pl.Dat
 
 
 def votes(atlas: Atlas, *, year: int | None = None, years: tuple[int, int] | None = None) -> pl.DataFrame:
-    """Roll-call votes, one source per year (the first in :data:`VOTE_PRECEDENCE` covering that year)."""
+    """Roll-call votes, each roll call once: from the first source in :data:`VOTE_PRECEDENCE` that holds it
+    (:func:`tethers.atlas.roll_calls.one_copy_per_roll_call`)."""
     where, params = [], []
     if year is not None:
         where.append("year(date) = ?")
@@ -61,9 +64,9 @@ def votes(atlas: Atlas, *, year: int | None = None, years: tuple[int, int] | Non
     df = atlas.sql(f"SELECT *, year(date) AS year FROM votes{clause}", params)
     if df.height == 0:
         return df
-    df = df.with_columns(_rank("source", VOTE_PRECEDENCE).alias("__r"))
-    best = df.group_by("year").agg(pl.col("__r").min())
-    return df.join(best, on=["year", "__r"]).drop("__r")
+    from .roll_calls import one_copy_per_roll_call
+
+    return one_copy_per_roll_call(df, VOTE_PRECEDENCE)
 
 
 def vote_on(atlas: Atlas, resolution: str) -> pl.DataFrame:
@@ -77,10 +80,13 @@ def vote_on(atlas: Atlas, resolution: str) -> pl.DataFrame:
 
 
 def normalise_resolution(text: str) -> str:
-    """``'68/262'``, ``'A/RES/68/262'``, ``'res 68/262'``, ``'ES-11/1'`` → the UN symbol ``A/RES/…``."""
+    """``'68/262'``, ``'A/RES/68/262'``, ``'res 68/262'``, ``'ES-11/1'`` → the UN symbol ``A/RES/…``;
+    a draft symbol (``'A/77/L.65'``) is kept as it is."""
     import re
 
     t = text.strip().upper().replace(" ", "")
+    if re.match(r"^A/(C\.\d/)?\d+/L\.\d+", t):  # a draft symbol (A/77/L.65): roll calls named by their draft
+        return t
     t = re.sub(r"^(A/RES/|RES/|R/|A/)", "", t)
     return f"A/RES/{t}"
 

@@ -54,6 +54,7 @@ import polars as pl
 
 from . import Source
 from ._common import ROW, header_line, known_codes, read_csv_strings, to_date, to_number
+from ._titles import record_title_expr
 
 GA, SC = "General Assembly", "Security Council"
 FIRST_VOTE = dt.date(1946, 1, 1)
@@ -143,7 +144,8 @@ class Undl(Source):
         long = long.filter(pl.col("kind") != "skip")
         wide = self._drop_repeated_records(wide, long)
         symbol = pl.col("Resolution").map_elements(normalise_symbol, return_dtype=pl.Utf8)
-        wide = wide.select(ROW, "token", "Date", pl.col("Title").str.strip_chars(), symbol.alias("resolution"))
+        title = pl.coalesce(record_title_expr("Title"), pl.col("Title").str.strip_chars())  # no ': resolution / …'
+        wide = wide.select(ROW, "token", "Date", title.alias("Title"), symbol.alias("resolution"))
         votes = long.join(wide, on=ROW).sort(ROW, "iso3")
         return {
             "votes": votes.select(

@@ -42,6 +42,7 @@ import polars as pl
 from .. import countries
 from . import Loaded, Source, sha256_of
 from ._common import ROW, header_line, read_csv_strings, to_date, to_number
+from ._titles import record_title_expr
 
 VOTES_FILE = re.compile(r"^(?P<prefix>.*?)un_votes\.csv(?:\.gz)?$")
 VOTES_HEADER = ["rcid", "country", "country_code", "vote"]
@@ -175,7 +176,9 @@ class Unvotes(Source):
         if dup.height:
             raise self.fail(path, f"duplicate rcid {dup['rcid'][0]} (also at row {dup[ROW][1]})", row=dup[ROW][0],
                             column="rcid")
-        title = pl.coalesce(_text("short"), _text("descr"))
+        # Recent rows hold the Digital Library record title in `descr` and a subject heading in `short`
+        # (68/262: short 'ARMED CONFLICTS PREVENTION--MEDIATION'); older rows a short title in `short`.
+        title = pl.coalesce(record_title_expr("descr"), _text("short"), _text("descr"))
         return rc.select(
             "rcid", "session", "date",
             pl.col("unres").map_elements(normalise_unres, return_dtype=pl.Utf8).alias("resolution"),
