@@ -70,9 +70,8 @@ class CbrDynamics(Source):
             bad = df.filter(pl.col(col).is_null() | (pl.col(col) <= 0)).head(1)
             if bad.height:
                 raise self.fail(path, "missing or non-positive value", row=bad[ROW][0], column=col)
-        first = pl.col(ROW).min().over("data")
-        dup = df.filter(pl.col(ROW) != first).with_columns(_first=first).sort(ROW).head(1) if df["data"].is_duplicated().any() \
-            else df.head(0)
+        firsts = df.with_columns(_first=pl.col(ROW).min().over("data"))
+        dup = firsts.filter(pl.col(ROW) != pl.col("_first")).sort(ROW).head(1)
         if dup.height:
             raise self.fail(path, f"date {dup['data'][0]} appears twice (also at row {dup['_first'][0]})",
                             row=dup[ROW][0], column="data")
