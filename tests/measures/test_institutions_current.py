@@ -153,3 +153,10 @@ def test_complete_organisations_never_come_from_cow_or_carry_forward(table):
     for c in ("KAZ", "RUS", "UZB"):
         out = memberships_in_year(table, c, 2022).filter(pl.col("organisation").is_in(sorted(COMPLETE)))
         assert out.height and set(out["source"]) == {"handkept"} and not out["carried_forward"].any(), c
+
+
+def test_eurasec_ends_with_2014_for_members_and_observers(members):
+    # Agreement on the termination of EurAsEC (Minsk, 10 October 2014), in force 1 January 2015;
+    # Armenia, Moldova and Ukraine were observers (COW IGO v3), whose spells COW leaves open in 2014.
+    assert members("eaec", 2014)["ARM"]["status"] == "observer"
+    assert members("eaec", 2015) == {} and members("eaec", 2021) == {}

@@ -44,7 +44,7 @@ FrameLike = pl.DataFrame | pl.LazyFrame | pa.Table
 AUTHORITATIVE = "handkept"
 # Organisations whose every member (and every spell) is in the hand-kept table, cited row by row.
 COMPLETE: frozenset[str] = frozenset({
-    "asean", "au", "brics", "cis", "csto", "eaeu", "eu", "g20", "gcc", "mercosur", "nato", "oecd", "opec", "osce",
+    "asean", "au", "brics", "cis", "csto", "eaec", "eaeu", "eu", "g20", "gcc", "mercosur", "nato", "oecd", "opec", "osce",
     "ots", "sco",
 })
 STATUS_RANK = {"full": 3, "associate": 2, "observer": 1}

@@ -96,7 +96,8 @@ def _memberships(prof, console: Console) -> None:
     for col in ("organisation", "kind", "status", "shared with", "source"):
         mt.add_column(col, overflow="fold")
     for r in current:
-        mt.add_row(f"{r['organisation_name']} [dim]({r['organisation']})[/]", r["kind"], r["status"],
+        status = r["status"] + (f" [dim](participation {r['participation']})[/]" if r.get("participation") else "")
+        mt.add_row(f"{r['organisation_name']} [dim]({r['organisation']})[/]", r["kind"], status,
                    (r["poles"] or "").replace(";", ", "), r["source"])
     console.print(mt)
     if carried:
