@@ -19,7 +19,16 @@ from tethers import dimensions as registry
 from tethers.analysis.balance import balance_over_time
 from tethers.analysis.dependence import dependence
 from tethers.analysis.profile import profile
-from tethers.dimensions.base import Dimension, Part, Reading, assess, coverage_rows, fill_coverage
+from tethers.dimensions.base import (
+    Context,
+    Dimension,
+    Part,
+    Reading,
+    assess,
+    coverage_rows,
+    fill_coverage,
+    pole_members,
+)
 
 from .conftest import SAMPLES
 
@@ -122,33 +131,94 @@ def _reporters(atlas) -> list[str]:
 
 
 def test_no_share_anywhere_below_the_coverage_rule(atlas):
-    """Every reporter × year of the atlas: profile, dependence and balance show trade shares only where an
-    independent world row confirms the partner list (recomputed here from the raw rows), and agree."""
+    """Every reporter × year 2019–2022 of the atlas: the profile's trade table (``dimensions.trade.overview``) and
+    the dependence trade section show shares only where an independent world row confirms the partner list
+    (recomputed here from the raw rows), and the same shares."""
+    from tethers.dimensions import trade
+
     for iso3 in _reporters(atlas):
-        bal = balance_over_time(iso3, min(YEARS), max(YEARS), atlas=atlas)
         for year in YEARS:
             raw = _raw_coverage(atlas, iso3, year)
+            o = trade.overview(atlas, iso3, year)
+            for on in ("RUS", "CHN"):
+                if on == iso3:
+                    continue
+                ctx = Context(atlas, iso3, on, year, pole_members(on, year, country=iso3))
+                sec = trade.DIMENSION.section(ctx)
+                for flow in ("import", "export"):
+                    ok = raw[flow] is not None
+                    shares = o["poles"].filter(pl.col("flow") == flow)
+                    assert (shares["share"].null_count() == 0 if ok else shares["share"].null_count() == shares.height), \
+                        (iso3, year, flow)
+                    assert o["partners"].filter(pl.col("flow") == flow)["share"].null_count() == (
+                        0 if ok else o["partners"].filter(pl.col("flow") == flow).height), (iso3, year, flow)
+                    got = sec.value(f"{flow}_share")
+                    if ok:
+                        want = shares.filter(pl.col("pole") == on)["share"]
+                        assert got == pytest.approx(want[0], abs=EXACT), (iso3, year, flow, on)
+                    else:
+                        assert got is None, (iso3, year, flow, on)
+
+
+def _sample(atlas) -> list[str]:
+    """Reporters covering every coverage status of 2020–2021 (ok, partial, coverage unknown), plus the worked case."""
+    from tethers.dimensions import trade
+
+    seen: dict[str, str] = {}
+    for iso3 in _reporters(atlas):
+        for year in (2020, 2021):
+            for c in trade.overview(atlas, iso3, year)["coverage"].values():
+                seen.setdefault(c["status"], iso3)
+    return sorted({"KAZ", "DEU", *seen.values()})
+
+
+def test_every_output_gives_the_same_status_and_shares(atlas, atlas_path):
+    """profile, dependence, balance, compare, the report's view and /api/view agree per reporter sampled over every
+    coverage status: same status per (part, year), same pole shares."""
+    from tethers.analysis.dependence import compare
+    from tethers.dashboard.app import Dashboard
+    from tethers.report.views import collect
+
+    from .report.test_dashboard_app import call
+
+    app = Dashboard(atlas_path)
+    sample = _sample(atlas)
+    assert len(sample) >= 3
+    for iso3 in sample:
+        bal = balance_over_time(iso3, min(YEARS), max(YEARS), atlas=atlas)
+        view = collect(iso3, atlas=atlas, year=max(YEARS), start=min(YEARS), end=max(YEARS)).tidy()["pole_shares"]
+        status, api, _ = call(app, "/api/view", f"country={iso3}&start={min(YEARS)}&end={max(YEARS)}&year={max(YEARS)}")
+        assert status == 200, api
+        api_shares = pl.DataFrame(api["data"]["pole_shares"]) if api["data"]["pole_shares"] else view.head(0)
+        for year in YEARS:
             prof = profile(iso3, year, atlas=atlas)
-            dep = dependence(iso3, "RUS" if iso3 != "RUS" else "CHN", year, atlas=atlas)
-            trade = dep.section("trade")
+            on = "RUS" if iso3 != "RUS" else "CHN"
+            dep = dependence(iso3, on, year, atlas=atlas)
             for flow, part in (("import", "imports"), ("export", "exports")):
-                shares = prof.poles.filter(pl.col("flow") == flow)
-                ok = raw[flow] is not None
-                assert (shares["share"].null_count() == 0 if shares.height and ok
-                        else shares["share"].null_count() == shares.height), (iso3, year, flow)
+                p_status = prof.coverage.get(f"trade_{flow}", {}).get("status", "no data")
                 cell = bal.by_dimension.filter((pl.col("dimension") == part) & (pl.col("year") == year))
-                assert (cell["balance"][0] is not None) == ok, (iso3, year, flow)
-                assert (cell["status"][0] == "ok") == ok
-                dep_share = trade.value(f"{flow}_share")
-                if ok:
-                    on = dep.on
-                    p = shares.filter(pl.col("pole") == on)["share"]
-                    if p.len():
-                        assert dep_share == pytest.approx(p[0], abs=EXACT), (iso3, year, flow)
-                else:
-                    assert dep_share is None, (iso3, year, flow)
-                    assert prof.coverage[f"trade_{flow}"]["status"] != "ok" if f"trade_{flow}" in prof.coverage \
-                        else True
+                assert cell["status"][0] == p_status, (iso3, year, flow)
+                dims = prof.dimensions.filter(pl.col("part") == part)
+                assert set(dims["status"].to_list()) <= {p_status}, (iso3, year, flow)
+                pshares = prof.poles.filter(pl.col("flow") == flow).select("pole", "share").sort("pole")
+                for frame in (view, api_shares):
+                    f = frame.filter((pl.col("year") == year) & (pl.col("flow") == flow)) if frame.height else frame
+                    if p_status == "ok":
+                        got = f.select("pole", "share").sort("pole")
+                        assert got["pole"].to_list() == pshares["pole"].to_list(), (iso3, year, flow)
+                        for x, y in zip(got["share"].to_list(), pshares["share"].to_list(), strict=True):
+                            assert x == pytest.approx(y, abs=EXACT), (iso3, year, flow)
+                    else:
+                        assert f.height == 0 or f["share"].null_count() == f.height, (iso3, year, flow)
+                dep_share = dep.section("trade").value(f"{flow}_share")
+                want = pshares.filter(pl.col("pole") == on)["share"]
+                assert (dep_share is None) == (p_status != "ok")
+                if p_status == "ok":
+                    assert dep_share == pytest.approx(want[0], abs=EXACT)
+    comp = compare(sample[:3], max(YEARS) - 1, atlas=atlas)
+    for d in comp.dependences:
+        rows = comp.table.filter((pl.col("country") == d.country) & (pl.col("dimension") == "trade"))
+        assert set(rows["status"].to_list()) == {d.section("trade").status}
 
 
 def test_germany_never_shows_russia_above_ten_percent_of_exports(atlas):
@@ -172,11 +242,16 @@ def test_kazakhstan_figures_unchanged(atlas):
 
 
 def test_composite_needs_the_core_dimensions(atlas):
-    bal = balance_over_time("DEU", 2019, 2021, atlas=atlas)
-    assert bal.composite["status"].to_list() == ["insufficient"] * 3
-    assert bal.composite["balance"].null_count() == 3
+    bal = balance_over_time("DEU", 2019, 2022, atlas=atlas)
+    core = bal.by_dimension.filter(pl.col("dimension").is_in(["imports", "exports"]))
+    for year in range(2019, 2023):
+        both = core.filter((pl.col("year") == year) & pl.col("balance").is_not_null()).height == 2
+        comp = bal.composite.filter(pl.col("year") == year).row(0, named=True)
+        assert comp["status"] == ("ok" if both else "insufficient"), year
+        assert (comp["balance"] is None) == (not both), year
+    # Eurostat's six-partner extract is all the atlas holds of Germany after the IMF DOTS years: no composite
+    assert bal.composite.filter(pl.col("year") == 2022)["status"][0] == "insufficient"
     assert any("not computed" in n for n in bal.notes)
-    assert bal.to_dict()["composite"][0]["status"] == "insufficient"
 
 
 # ---------------------------------------------------------------------------------------------- toy dimension

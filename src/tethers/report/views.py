@@ -675,7 +675,7 @@ def _pick(df: pl.DataFrame, **eq) -> float | None:
         return None
     for k, v in eq.items():
         df = df.filter(pl.col(k) == v)
-    return float(df["share"][0]) if df.height else None
+    return float(df["share"][0]) if df.height and df["share"][0] is not None else None  # null: below the coverage rule
 
 
 def default_span(atlas: Atlas, iso3: str) -> tuple[int, int]:
