@@ -391,3 +391,34 @@ def test_trade_partner_rank_uses_imports_and_exports(atlas):
     rank = totals["partner"].to_list().index("RUS") + 1
     assert row["verdict"] == ("supported" if rank == 1 else "not supported")
     assert f"rank {rank}" in row["figures"]
+
+
+def test_check_is_a_registered_command(atlas_path):
+    """`tethers check` works from the plain CLI entry point (the command module is registered)."""
+    import subprocess
+    import sys
+
+    out = subprocess.run([sys.executable, "-m", "tethers.cli", "--atlas", str(atlas_path), "check", str(EN),
+                          "--year", "2021", "--format", "json"], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+
+
+def test_report_check_adds_the_section(atlas_path, tmp_path):
+    """`tethers report KAZ --check FILE`: the HTML report carries the claims section; a bad file fails first."""
+    import subprocess
+    import sys
+
+    html = tmp_path / "kaz.html"
+    out = subprocess.run([sys.executable, "-m", "tethers.cli", "--atlas", str(atlas_path), "report", "KAZ",
+                          "--year", "2021", "--from", "2020", "--to", "2021", "--check", str(DE), "-o", str(html)],
+                         capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    doc = html.read_text(encoding="utf-8")
+    assert 'id="check"' in doc and "40 Prozent" in doc
+    bad = tmp_path / "empty.txt"
+    bad.write_bytes(b"")
+    out = subprocess.run([sys.executable, "-m", "tethers.cli", "--atlas", str(atlas_path), "report", "KAZ",
+                          "--check", str(bad), "-o", str(tmp_path / "x.html")], capture_output=True, text=True,
+                         timeout=120)
+    assert out.returncode != 0 and len(out.stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "x.html").exists()

@@ -271,7 +271,7 @@ def data_fetch(
 # ---------------------------------------------------------------------------------------------- more commands
 
 # Command groups live in their own modules (cli/<area>.py) and register themselves on `app` when imported.
-COMMAND_MODULES = ("measures", "scenario", "report", "options")
+COMMAND_MODULES = ("measures", "scenario", "report", "options", "check")
 
 
 def _register_command_modules() -> None:

@@ -71,6 +71,7 @@ def report_cmd(
     budget: Annotated[float | None, typer.Option("--budget", help="budget in USD for --options (e.g. 5e8)")] = None,
     objective: Annotated[str, typer.Option("--objective", help="for --options: balance (maximise) or spillover (minimise; needs a scenario)")] = "balance",
     options_scenario: Annotated[Path | None, typer.Option("--options-scenario", help="scenario file for the options' spillover (default: --scenario)")] = None,
+    check_file: Annotated[Path | None, typer.Option("--check", help="a policy text (UTF-8) whose figures are checked against the atlas: adds the 'Claims checked' section")] = None,
 ) -> None:
     """Write a country's dependency report: one HTML file that opens offline (or PDF, or the JSON behind it)."""
     from ..countries import resolve
@@ -82,6 +83,11 @@ def report_cmd(
     pole_ids = _poles(poles)
     iso3 = resolve(country)
     opts = _options_args(options, budget, objective, options_scenario)
+    text = None
+    if check_file is not None:
+        from ..check import read_text
+
+        text = read_text(check_file)  # a bad file is a one-line error before anything is computed
     out = output or Path(f"{iso3}_{year}.{fmt.value}")
     with _progress_bar() as bar, _open() as atlas:
         task = bar.add_task("report", total=10)
@@ -93,7 +99,12 @@ def report_cmd(
                        draws=draws, progress=progress, **opts)
         bar.update(task, description=f"rendering {fmt.value}", completed=bar.tasks[task].total - 2)
         meta = {k: v for k, v in atlas.meta().items() if k in ("built_at", "schema_version")}
-        path = write_report(view, out, fmt=fmt.value, meta=meta, chromium=chromium)
+        checked = None
+        if text is not None:
+            from ..check import check
+
+            checked = check(text, atlas=atlas)
+        path = write_report(view, out, fmt=fmt.value, meta=meta, chromium=chromium, check=checked)
         bar.update(task, completed=bar.tasks[task].total)
     notes = sum(len(n) for n in view.notes.values())
     _console().print(f"[bold]report written[/]: {path} ({path.stat().st_size / 1e6:.1f} MB, {fmt.value}) — "
