@@ -83,12 +83,18 @@ def render_backtest(rows: pl.DataFrame, console: Console, *, title: str, notes: 
     for col, just in (("indicator", "left"), ("simulated", "right"), ("p5 – p95", "right"), ("observed", "right"),
                       ("error (sim − obs)", "right"), ("basis", "left")):
         t.add_column(col, justify=just, overflow="fold")  # type: ignore[arg-type]
+    signs = "sign_right" in rows.columns
+    if signs:
+        t.add_column("sign right?", justify="center")
     for r in rows.iter_rows(named=True):
         u = r["unit"]
         band = f"{fmt_value(r['p5'], u)} – {fmt_value(r['p95'], u)}" if r["p5"] is not None else ""
         err = r["error"]
         err_s = fmt_value(err, u) if err is not None else "—"
-        t.add_row(r["indicator"], fmt_value(r["simulated"], u), band, fmt_value(r["observed"], u), err_s, r["basis"])
+        cells = [r["indicator"], fmt_value(r["simulated"], u), band, fmt_value(r["observed"], u), err_s, r["basis"]]
+        if signs:
+            cells.append({True: "yes", False: "[red]no[/]"}.get(r["sign_right"], "—"))
+        t.add_row(*cells)
     console.print(t)
     for n in notes:
         console.print(f"[dim]note: {n}[/]")

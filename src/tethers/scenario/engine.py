@@ -157,8 +157,19 @@ def build_context(atlas, spec: ScenarioSpec, country: str, base_year: int) -> Co
     return Context(
         country=iso3, base_year=int(base_year), coalition=coalition, targets=targets, trade=trade,
         energy_flows=energy, routes=atlas.table("routes"), fx=atlas.sql("SELECT * FROM fx ORDER BY date"),
-        prices=prices, io_summary=io, extra={"distances": distances},
+        prices=prices, io_summary=io, extra={"distances": distances, **_gravity_inputs(atlas, base_year)},
     )
+
+
+def _gravity_inputs(atlas, base_year: int) -> dict[str, pl.DataFrame]:
+    """The diversion channel's estimation inputs: bilateral rows up to ``base_year`` only (out of sample by
+    construction) and the full GeoDist table."""
+    trade = atlas.sql(
+        "SELECT year, reporter, partner, classification, product, flow, value_usd, source FROM trade "
+        "WHERE year <= ? AND year >= ? AND (classification = 'TOTAL' OR source = 'wto') "
+        "AND reporter NOT IN ('WLD', 'EUU') AND partner NOT IN ('WLD', 'EUU')",
+        [int(base_year), int(base_year) - 16])
+    return {"gravity_trade": trade, "distances_all": atlas.table("distances")}
 
 
 # ---------------------------------------------------------------------------------------------- channels
@@ -555,6 +566,7 @@ def backtest(spec: ScenarioSpec, *, country: str, base_year: int, outcome_year: 
                           [iso3, base_year, outcome_year])
         fx = atlas.sql("SELECT * FROM fx ORDER BY date")
         prices = atlas.sql("SELECT * FROM prices WHERE country = ? ORDER BY date", [iso3])
+        div_rows, div_notes = _diversion_backtest(spec, atlas, res, base_year, outcome_year, draws=draws)
     finally:
         if own:
             atlas.close()
@@ -578,8 +590,12 @@ def backtest(spec: ScenarioSpec, *, country: str, base_year: int, outcome_year: 
     rows += fx_rows
     notes += fx_notes
     notes.append("observed changes include every other cause (commodity prices, re-exports, recovery), not only the sanctions")
+    rows += div_rows
+    notes += div_notes
     df = pl.DataFrame(rows, schema={"indicator": pl.Utf8, "unit": pl.Utf8, "simulated": pl.Float64, "p5": pl.Float64,
                                     "p95": pl.Float64, "observed": pl.Float64, "error": pl.Float64, "basis": pl.Utf8})
+    df = df.with_columns(sign_right=pl.when(pl.col("simulated").is_not_nan() & pl.col("observed").is_not_null())
+                         .then(pl.col("simulated").sign() == pl.col("observed").sign()))
     return Backtest(result=res, outcome_year=outcome_year, rows=df, notes=tuple(notes))
 
 
@@ -588,3 +604,89 @@ def _bt_row(indicator: str, unit: str, sim: tuple, obs: float | None, basis: str
     err = c - obs if c is not None and obs is not None and not np.isnan(c) else None
     return {"indicator": indicator, "unit": unit, "simulated": c, "p5": lo, "p95": hi, "observed": obs, "error": err,
             "basis": basis}
+
+
+# ---------------------------------------------------------------------------------------------- diversion backtest
+
+
+def _observed_neighbours(atlas, spec: ScenarioSpec, base_year: int, outcome_year: int, coalition, targets) -> list[str]:
+    """Third countries the atlas observes bilaterally from the coalition side: partners with EU member-state
+    rows (the Eurostat mirror file), plus the scenario's own third countries."""
+    df = atlas.sql("SELECT DISTINCT partner FROM trade WHERE source = 'eurostat' AND reporter <> 'EUU' "
+                   "AND classification = 'TOTAL' AND flow = 'export'")
+    out = {p for p in df["partner"].to_list() if p not in ("WLD", "EUU")}
+    out |= {resolve(c) for c in spec.third_countries} if getattr(spec, "third_countries", None) else set()
+    return sorted(out - set(coalition) - set(targets))
+
+
+def _combined_band(res: SpilloverResult, parts: list[tuple[str, str, str | None, float]], base: float) -> tuple:
+    """Central value and p5/p95 of ``Σ sign·value / base`` over channels' effects (same draw index)."""
+    if base <= 0:
+        return None, None, None
+    c, series = 0.0, []
+    for channel, metric, prefix, sign in parts:
+        v = _central_value(res, channel, metric, prefix)
+        if v is None or np.isnan(v):
+            continue
+        c += sign * v
+        series.append(_draw_values(res, channel, metric, prefix) * sign)
+    if not series or any(s.len() == 0 for s in series):
+        return c / base, None, None
+    tot = series[0]
+    for s in series[1:]:
+        tot = tot + s.fill_nan(0.0)
+    return c / base, float(tot.quantile(0.05, "linear")) / base, float(tot.quantile(0.95, "linear")) / base
+
+
+def _diversion_backtest(spec: ScenarioSpec, atlas, res: SpilloverResult, base_year: int, outcome_year: int, *,
+                        draws: int) -> tuple[list[dict], list[str]]:
+    """Backtest rows of the diversion channel: the coalition's (EU27, Eurostat) exports to every observed third
+    country and to the targets, and the studied country's exports to the targets with re-exports."""
+    if "diversion" not in res.channels:
+        return [], []
+    from .channels.trade import official_totals
+
+    coalition, targets = _expand(spec.coalition, base_year), _expand(spec.targets, base_year)
+    span = f"{base_year}→{outcome_year}"
+    eu = atlas.sql("SELECT partner, year, value_usd FROM trade WHERE source = 'eurostat' AND reporter = 'EUU' "
+                   "AND flow = 'export' AND classification = 'TOTAL' AND year IN (?, ?)", [base_year, outcome_year])
+
+    def eu_growth(partners) -> float | None:
+        v0 = float(eu.filter((pl.col("year") == base_year) & pl.col("partner").is_in(list(partners)))["value_usd"].sum())
+        v1 = float(eu.filter((pl.col("year") == outcome_year) & pl.col("partner").is_in(list(partners)))["value_usd"].sum())
+        return v1 / v0 - 1.0 if v0 > 0 and v1 > 0 else None
+
+    rows: list[dict] = []
+    notes: list[str] = []
+    basis = "diversion channel; Eurostat EU27 (EUU) exports, USD"
+    # the studied country's exports to the targets: trade channel's loss + diversion's re-exports and own supply
+    iso3 = res.country
+    tr = atlas.sql("SELECT * FROM trade WHERE reporter = ? AND classification = 'TOTAL' AND year IN (?, ?)",
+                   [iso3, base_year, outcome_year])
+    b, o = official_totals(tr, iso3, base_year), official_totals(tr, iso3, outcome_year)
+    xb = float(b.filter((pl.col("flow") == "export") & pl.col("partner").is_in(list(targets)))["value_usd"].sum())
+    xo = float(o.filter((pl.col("flow") == "export") & pl.col("partner").is_in(list(targets)))["value_usd"].sum())
+    parts = [("trade", "trade_loss_usd", "flow=export", -1.0), ("diversion", "reexports_usd", None, 1.0),
+             ("diversion", "own_supply_usd", None, 1.0)]
+    sim = _combined_band(res, [p for p in parts if p[0] in res.channels], xb)
+    rows.append(_bt_row(f"{iso3} exports to {'+'.join(sorted(targets))} incl. re-exports, {span}", "share", sim,
+                        xo / xb - 1.0 if xb > 0 and xo > 0 else None,
+                        f"trade − loss + diversion; {b['source'][0] if b.height else 'no official totals'} totals"))
+    rows.append(_bt_row(f"EU27 exports to {'+'.join(sorted(targets))}, {span}", "share",
+                        _band(res, "diversion", "coalition_exports_to_targets_change", None, lambda v: v),
+                        eu_growth(targets), basis + " (bans only: −coverage)"))
+    others = [c for c in _observed_neighbours(atlas, spec, base_year, outcome_year, coalition, targets) if c != iso3]
+    per_country = {iso3: res}
+    for k in others:
+        try:
+            per_country[k] = simulate(spec, country=k, base_year=base_year, atlas=atlas, draws=draws, seed=res.seed,
+                                      channels=["diversion"])
+        except (DataNotAvailableError, OptionError) as exc:
+            notes.append(f"diversion backtest: {k} skipped ({exc})")
+    for k, r in per_country.items():
+        rows.append(_bt_row(f"EU27 exports to {k}, {span}", "share",
+                            _band(r, "diversion", "coalition_exports_to_country_change", None, lambda v: v),
+                            eu_growth([k]), basis))
+    notes.append("EU27 rows: the coalition's exports as Eurostat reports them (EUU aggregate, converted to USD); "
+                 "simulated = re-exports routed through the country ÷ base-year EU27 exports to it")
+    return rows, notes
