@@ -13,9 +13,10 @@ For a vector of levels :math:`\lambda` (option id → 0–1) the tables are tran
   in :data:`SPILLOVER_METRICS`.
 
 The dimensions an option can change are recomputed from the tables (``imports``, ``exports``,
-``minerals_imports``, ``arms_imports`` from ``trade``; ``institutions`` from ``memberships``); the others
-(gas, UN votes, security ties) are taken once from :func:`tethers.analysis.balance.balance_over_time` and held
-fixed. Every state is cached by its levels (spillover by the levels of the options that touch its tables).
+``minerals_imports``, ``arms_imports`` from ``trade``; ``institutions`` from ``memberships``), under the
+coverage rule of :mod:`tethers.dimensions` (a part whose partners are not confirmed complete has no shares);
+every other part of every registered dimension (gas, UN votes, security ties, add-ons) is taken once from
+:func:`tethers.analysis.balance.balance_over_time` and held fixed. Every state is cached by its levels (spillover by the levels of the options that touch its tables).
 """
 
 from __future__ import annotations
@@ -38,7 +39,9 @@ __all__ = ["Evaluator", "OptionsEvaluation", "State", "load_tables", "dimension_
 # headline USD losses summed into the spillover S (channel, metric); detail "" rows only
 SPILLOVER_METRICS: tuple[tuple[str, str], ...] = (
     ("trade", "trade_loss_usd"), ("transit", "stranded_value_usd"), ("transit", "extra_cost_usd"))
-FIXED_DIMENSIONS = ("gas_exports", "gas_imports", "un_votes", "security_ties")
+# the balance parts an option can change, recomputed from the counterfactual tables; every other part of every
+# registered dimension (gas, UN votes, security ties, an add-on dimension …) is held fixed at its balance value
+TABLE_DRIVEN = ("imports", "exports", "minerals_imports", "arms_imports", "institutions")
 VALUE_SCHEMA = {"dimension": pl.Utf8, "year": pl.Int32, "pole": pl.Utf8, "value": pl.Float64}
 
 
@@ -84,12 +87,24 @@ def dimension_values(tables: Tables, *, poles: Sequence[str], strategic: Sequenc
         parts += [_values(s.filter(pl.col("flow") == f), f"{f}s", "value_usd") for f in ("import", "export")]
     for (cls, prod), dim in ((("MTN", "12"), "minerals_imports"), (("HS", "93"), "arms_imports")):
         rows = t.filter((pl.col("classification") == cls) & (pl.col("product") == prod) & (pl.col("flow") == "import"))
+        if rows.height and not _complete(rows):  # the coverage rule of tethers.dimensions: no shares from a part
+            continue
         if rows.height:
             s = pole_shares(rows, poles=list(poles), reporter=c, flow="import", product=prod)
             parts.append(_values(s, dim, "value_usd"))
     parts.append(_institutions(tables, poles, strategic))
     return pl.concat([p for p in parts if p.height], how="vertical") if any(p.height for p in parts) else \
         pl.DataFrame(schema=VALUE_SCHEMA)
+
+
+def _complete(rows: pl.DataFrame) -> bool:
+    """The coverage rule (:func:`tethers.dimensions.base.assess`) on one product's rows: partners ≥ 95 % of the
+    source's world row."""
+    from ..dimensions.base import assess
+
+    world = rows.filter(pl.col("partner") == "WLD")["value_usd"]
+    listed = float(rows.filter(pl.col("partner") != "WLD")["value_usd"].sum())
+    return assess(listed, float(world.sum()) if world.len() else None, source=str(rows["source"][0])).status == "ok"
 
 
 def balance_of(values: pl.DataFrame, *, poles: Sequence[str], weights: Mapping[str, float]) -> tuple[pl.DataFrame, float]:
@@ -405,7 +420,7 @@ def build_evaluator(options: OptionSet, *, atlas, country: str | None = None, ba
     year = int(base_year if base_year is not None else options.base_year)
     tables = load_tables(atlas, iso3, year)
     bot = balance_over_time(iso3, year, year, atlas=atlas, poles=poles, weights=weights)
-    fixed = bot.values.filter(pl.col("dimension").is_in(list(FIXED_DIMENSIONS))).select(*VALUE_SCHEMA)
+    fixed = bot.values.filter(~pl.col("dimension").is_in(list(TABLE_DRIVEN))).select(*VALUE_SCHEMA)
     spill = None
     if scenario is not None:
         from ..scenario.engine import build_context
