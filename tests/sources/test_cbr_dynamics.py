@@ -14,6 +14,7 @@ from tethers.sources import get_source
 from .contract import BadCase, SourceContract, binary_garbage, empty
 
 SAMPLE = "cbr_dynamics/RC_F01_07_1992_T30_11_2023_excerpt.xlsx"
+DERIVED = Path(__file__).parents[2] / "data" / "derived" / "cbr_dynamics_usd_rub_daily_1992_2023.csv.gz"
 
 
 def _edit(cell: str, value) -> callable:
@@ -82,7 +83,7 @@ def test_published_official_rates_of_the_2022_shock(samples):
 def test_full_export_agrees_with_the_monthly_compilation(shared):
     """On the first business day of each month the daily export equals the CBR monthly compilation
     (shared/data/fx item 3, an independent copy of XML_daily) to the published 4 decimals."""
-    daily = _fx(shared / "fx" / "RC_F01_07_1992_T30_11_2023.xlsx")
+    daily = _fx(DERIVED)  # the shipped CSV copy of the bank's export (scripts/derive_cbr_dynamics.py)
     monthly = pl.from_arrow(get_source("cbr").read(
         shared / "fx" / "cbr_monthly_rub_per_unit_USD_EUR_KZT_UAH_BYR_2005_2022.csv").tables["fx"]
     ).filter(pl.col("currency") == "RUB")

@@ -9,6 +9,10 @@ currency's Russian name (``Доллар США``). One row per date the bank set
 set on Friday takes effect on Saturday), newest first. The same series as ``XML_dynamic.asp`` with
 ``VAL_NM_RQ=R01235``.
 
+The pack ships a CSV copy of that export with the same four columns (``data/derived/cbr_dynamics_usd_rub_daily_
+1992_2023.csv.gz``, made by ``scripts/derive_cbr_dynamics.py`` from the workbook in the public repository
+``Kirill-Murashev/sberindex``); this loader reads both.
+
 Only the US dollar is read (the atlas stores currency units per USD): ``RUB per USD = curs / nominal``.
 Rows are frequency ``daily``; a separate source id from :mod:`tethers.sources.cbr` (the monthly
 compilation) because both carry first-of-month dates.
@@ -22,7 +26,7 @@ from pathlib import Path
 import polars as pl
 
 from . import Source
-from ._common import ROW, to_date, to_number, xlsx_rows
+from ._common import ROW, header_line, read_csv_strings, to_date, to_number, xlsx_rows
 from ._fx import fx_rows
 
 HEADER = ("nominal", "data", "curs", "cdx")
@@ -33,9 +37,14 @@ FIRST_OFFICIAL_RATE = dt.date(1992, 7, 1)
 class CbrDynamics(Source):
     id = "cbr_dynamics"
     tables = ("fx",)
-    pack_inputs = ("fx/RC_F01_07_1992_T30_11_2023.xlsx",)
+    pack_inputs = ("repo:data/derived/cbr_dynamics_usd_rub_daily_1992_2023.csv.gz",)
 
     def handles(self, path: Path) -> bool:
+        if path.suffix.lower() in (".csv", ".gz"):
+            try:
+                return tuple(c.strip().lower() for c in header_line(path).split(",")) == HEADER
+            except Exception:
+                return False
         if path.suffix.lower() != ".xlsx":
             return False
         try:
@@ -46,6 +55,11 @@ class CbrDynamics(Source):
         return bool(first) and tuple(str(c).strip().lower() if c is not None else "" for c in first[0]) == HEADER
 
     def parse(self, path: Path) -> dict[str, pl.DataFrame]:
+        if path.suffix.lower() in (".csv", ".gz"):
+            df = read_csv_strings(path, source=self.id, required=HEADER).select(ROW, *HEADER)
+            if df.height == 0:
+                raise self.fail(path, "no rates below the header", row=2)
+            return self._rates(path, df)
         sheets = xlsx_rows(self.id, path, first_only=True)
         rows = next(iter(sheets.values()), [])
         if not rows:
@@ -59,6 +73,10 @@ class CbrDynamics(Source):
         if not body:
             raise self.fail(path, "no rates below the header", row=2)
         df = pl.DataFrame(body, schema={ROW: pl.Int64, **dict.fromkeys(HEADER, pl.Utf8)}, orient="row")
+        return self._rates(path, df)
+
+    def _rates(self, path: Path, df: pl.DataFrame) -> dict[str, pl.DataFrame]:
+        """``[_row, nominal, data, curs, cdx]`` as text → the fx rows (every check names file, row, column)."""
         other = df.filter(~pl.col("cdx").str.strip_chars().is_in(USD_NAMES)).head(1)
         if other.height:
             raise self.fail(path, f"currency {other['cdx'][0]!r} is not the US dollar (only USD/RUB is read)",
