@@ -32,7 +32,9 @@ class Profile:
     alignment : agreement with each pole in ``year``: [pole, label, agreement (0–1), kappa, n].
     energy : gas and oil by pole in ``year`` (:func:`tethers.analysis.dependence.dependence`'s energy section):
         [pole, label, gas_import_share, gas_export_share, gas_exports_bcm, gas_transit_share,
-        oil_transit_share, transit_provided_bcm, transit_provided_share]; shares 0–1 (``transit`` = exports
+        oil_transit_share, transit_provided_bcm, transit_provided_share, pole_gas_from_share, pole_gas_via_share,
+        pole_gas_from_or_via_share]; shares 0–1 (``pole_gas_*``: the pole's gas imports *from* this country (origin),
+        *via* it (third countries' gas crossing it) and *from or via* it) (``transit`` = exports
         whose routes cross the pole; ``transit_provided`` = the pole's gas imports from third countries that
         cross this country, and its share of the pole's pipeline gas imports); null where the atlas has no data.
     sources : where each section's figures came from: [section, source, file, licence].
@@ -159,6 +161,9 @@ ENERGY_METRICS = {  # profile column → metric of the dependence energy section
     "gas_exports_bcm": "gas_export_volume", "gas_transit_share": "gas_transit_share",
     "oil_transit_share": "oil_transit_share", "transit_provided_bcm": "gas_transit_provided",
     "transit_provided_share": "gas_transit_provided_pipeline_share",
+    # the three named readings of "the pole's gas imports from / via / from or via this country"
+    "pole_gas_from_share": "gas_imports_from_share", "pole_gas_via_share": "gas_imports_via_share",
+    "pole_gas_from_or_via_share": "gas_imports_from_or_via_share",
 }
 
 
@@ -202,11 +207,13 @@ def _membership_section(atlas, iso3, year, poles, notes):
         poles_col.append(";".join(shared))
     mine = mine.with_columns(pl.Series("poles", poles_col, dtype=pl.Utf8))
     if mine.height and mine["carried_forward"].any():
-        as_of = mine.filter(pl.col("carried_forward"))["as_of"].max()
-        notes.append(
-            f"memberships: {mine['carried_forward'].sum()} organisations are carried forward from the COW IGO data "
-            f"(last observed {as_of}); organisations in the hand-kept table are current"
-        )
+        names = {"cow_igo": "the COW IGO data", "handkept": "the hand-kept table"}
+        by_src = (mine.filter(pl.col("carried_forward")).group_by("source")
+                  .agg(pl.len().alias("n"), pl.col("as_of").max()).sort("as_of"))
+        parts = [f"{r['n']} from {names.get(r['source'], r['source'])} (last observed {r['as_of']})"
+                 for r in by_src.iter_rows(named=True)]
+        notes.append(f"memberships: organisations carried forward past their source's last observed year: "
+                     f"{'; '.join(parts)}; the others are observed in {year}")
     used = sorted(mine["source"].unique().to_list()) if mine.height else []
     return mine, _provenance(atlas, "memberships", "memberships", used)
 

@@ -101,8 +101,11 @@ def _memberships(prof, console: Console) -> None:
                    (r["poles"] or "").replace(";", ", "), r["source"])
     console.print(mt)
     if carried:
-        as_of = max(r["as_of"] for r in carried)
-        ct = Table(title=f"… and {len(carried)} more last observed in {as_of} (COW IGO), by kind", title_justify="left")
+        names = {"cow_igo": "COW IGO", "handkept": "hand-kept table"}
+        seen = sorted({(r["as_of"], names.get(r["source"], r["source"])) for r in carried})
+        where = "; ".join(f"{src} in {y}" for y, src in seen)
+        ct = Table(title=f"… and {len(carried)} more carried forward, last observed: {where}; by kind",
+                   title_justify="left")
         ct.add_column("kind")
         ct.add_column("organisations (short ids)", overflow="fold")
         for kind in sorted({r["kind"] for r in carried}, key=lambda k: kind_order.get(k, 9)):
@@ -148,3 +151,14 @@ def _energy(prof, console: Console) -> None:
         et.add_row(r["label"], pct(r["gas_import_share"]), exports, pct(r["gas_transit_share"]),
                    pct(r["oil_transit_share"]), provided)
     console.print(et)
+    read = e.filter(e["pole_gas_from_or_via_share"].is_not_null()) if "pole_gas_from_or_via_share" in e.columns \
+        else e.head(0)
+    if read.height:
+        rt = Table(title="The pole's gas imports: from this country, via it, from or via it (three readings)",
+                   title_justify="left")
+        for col in ("pole", "from (origin)", "via (transit)", "from or via"):
+            rt.add_column(col, justify="left" if col == "pole" else "right")
+        for r in read.iter_rows(named=True):
+            rt.add_row(r["label"], pct(r["pole_gas_from_share"]), pct(r["pole_gas_via_share"]),
+                       pct(r["pole_gas_from_or_via_share"]))
+        console.print(rt)
