@@ -329,3 +329,18 @@ def test_a_registered_dimension_appears_in_profile_balance_and_report(atlas, toy
     views = collect("KAZ", atlas=atlas, year=2021, start=2020, end=2021)
     out = write_report(views, tmp_path / "kaz.html")
     assert toy.parts[0].id in Path(out).read_text(encoding="utf-8")
+
+
+def test_profile_prints_the_three_readings_of_china_gas(atlas):
+    """China's 2021 gas imports from / via / from or via Kazakhstan, in the profile as in the dependence section
+    (issue 17: ≈ 3.7 %, 22.4 %, 26 %; recomputed from the raw rows in tests/measures/test_transit.py)."""
+    prof = profile("KAZ", 2021, atlas=atlas)
+    chn = prof.energy.filter(pl.col("pole") == "CHN").row(0, named=True)
+    sec = dependence("KAZ", "CHN", 2021, atlas=atlas).section("energy")
+    for col, metric in (("pole_gas_from_share", "gas_imports_from_share"), ("pole_gas_via_share", "gas_imports_via_share"),
+                        ("pole_gas_from_or_via_share", "gas_imports_from_or_via_share")):
+        assert chn[col] == pytest.approx(sec.value(metric), abs=EXACT)
+    assert chn["pole_gas_from_share"] == pytest.approx(0.037, abs=0.001)
+    assert chn["pole_gas_via_share"] == pytest.approx(0.224, abs=0.001)
+    assert chn["pole_gas_from_or_via_share"] == pytest.approx(chn["pole_gas_from_share"] + chn["pole_gas_via_share"],
+                                                              abs=EXACT)
