@@ -81,6 +81,12 @@ def _clean(value: object) -> str:
     return re.sub(r"\s+", " ", str(value)).strip()
 
 
+# Characters a country name or code may hold (letters of any script, digits, blanks, . , ' ’ ( ) & / -). Anything
+# else — ``;``, ``=``, quotes, NUL and other controls — is never a country: ``KAZ'; DROP TABLE trade;--`` must not
+# reach country_converter, whose regexes would find "KAZ" in it.
+_NAME_CHARS = re.compile(r"[^\W_]+(?:[ .,'’()&/-]+[^\W_]+)*[ .,'’()&/-]*")
+
+
 @cache
 def _lookup(value: str) -> str | None:
     """Resolve one cleaned spelling to ISO3, or None."""
@@ -89,6 +95,8 @@ def _lookup(value: str) -> str | None:
         return _HIST_BY_NAME[low]
     if low in _EXTRA:
         return _EXTRA[low]
+    if not _NAME_CHARS.fullmatch(value) or "--" in value:
+        return None
     up = value.upper()
     if up in _HIST_CODES or up in ("XKX",):
         return up

@@ -30,3 +30,14 @@ def test_bad_case_names_are_unique_within_a_class():
         names = [c.name for c in cls.bad_cases]
         assert len(names) == len(set(names)), cls.__name__
 
+
+
+def test_every_registered_loader_meets_the_input_holes():
+    """tests/reliability/test_input_holes.py plants a NUL byte, 1e308, a 40-digit integer and an SQL-like country
+    code in every contract class's sample and gives every loader a folder, a FIFO and a device: generic over the
+    contract classes, so a new loader with its contract class is covered without editing that file."""
+    from .test_input_holes import KINDS as HOLE_KINDS
+    from .test_input_holes import LOADERS
+
+    assert {s for s, _ in LOADERS} >= set(list_sources())
+    assert set(HOLE_KINDS) == {"nul_byte", "huge_1e308", "int_40_digits", "sql_country"}

@@ -129,7 +129,7 @@ def test_long_form_refuses_non_annual_periods(samples, tmp_path):
 def test_status_rows_skipped_indicators_aggregates_and_scale(samples, tmp_path):
     lines = (samples / SAMPLE).read_text(encoding="utf-8").splitlines()
     header = lines[0] + ',"Unit Multiplier"'
-    world = lines[1] + ',"6"'
+    world = lines[1] + ',"3"'
     status = lines[1].replace('"Value"', '"Status"') + ',"0"'
     balance = lines[1].replace('"TXG_FOB_USD"', '"TBG_USD"') + ',"0"'
     eu = lines[1].replace('"World","1"', '"European Union","998"') + ',"0"'
@@ -138,7 +138,7 @@ def test_status_rows_skipped_indicators_aggregates_and_scale(samples, tmp_path):
     t = _trade(f)
     base = _trade(samples / SAMPLE).filter((pl.col("partner") == "WLD") & (pl.col("flow") == "export")).sort("year")
     assert t["partner"].unique().to_list() == ["WLD"] and t.height == 6
-    assert (t.sort("year")["value_usd"] / base["value_usd"]).round(9).unique().to_list() == [1e6]
+    assert (t.sort("year")["value_usd"] / base["value_usd"]).round(9).unique().to_list() == [1e3]
 
 
 def test_imf_codes_are_not_iso(samples):

@@ -88,6 +88,7 @@ class Source:
     pack_inputs: ClassVar[tuple[str, ...]] = ()
     redistributable: ClassVar[bool] = True
     columns: ClassVar[dict[str, str]] = {}
+    folders: ClassVar[bool] = False  # whether ``read`` also takes a folder of the publisher's files
 
     # catalogue metadata, filled from catalogue.toml
     @property
@@ -128,13 +129,21 @@ class Source:
         """Build a :class:`SourceFormatError` for this source (``raise self.fail(...)``)."""
         return SourceFormatError(self.id, str(path), reason, row=row, column=column)
 
+    def _takes_folder(self, path: Path) -> bool:
+        """Whether ``path`` is a folder this loader recognises (its ``handles`` looks inside folders)."""
+        if not path.is_dir():
+            return False
+        try:
+            return bool(self.handles(path))
+        except OSError:
+            return False
+
     def read(self, path: str | Path) -> Loaded:
         """Read ``path`` in this publisher's format → validated canonical tables + provenance."""
-        from ._common import validate
+        from ._common import require_regular_file, validate
 
         p = Path(path)
-        if not p.exists():
-            raise self.fail(p, "file not found")
+        require_regular_file(p, source=self.id, folder_ok=self.folders or self._takes_folder(p))
         try:
             frames = self.parse(p)
         except csv.Error as exc:  # e.g. a lone carriage return inside a header (fuzzing found it)
@@ -185,7 +194,10 @@ def get_source(source_id: str) -> Source:
 
 def detect_source(path: str | Path) -> Source:
     """The first loader whose ``handles`` accepts ``path``."""
+    from ._common import require_regular_file
+
     p = Path(path)
+    require_regular_file(p, source="auto", folder_ok=True)
     for src in _registry().values():
         try:
             if src.handles(p):

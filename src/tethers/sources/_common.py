@@ -10,7 +10,9 @@ from __future__ import annotations
 import datetime as dt
 import gzip
 import io
+import os
 import re
+import stat
 from collections.abc import Iterable
 from functools import cache
 from pathlib import Path
@@ -52,6 +54,28 @@ def arrow_schema(table_name: str) -> pa.Schema:
 
 
 # --------------------------------------------------------------------------------------------
+# The path itself: a regular file (or, for loaders that read a folder of files, a folder)
+# --------------------------------------------------------------------------------------------
+
+
+def require_regular_file(path: Path, *, source: str, folder_ok: bool = False) -> None:
+    """Refuse, before anything opens it, a path that is not a regular file: a folder (unless the loader reads
+    folders), a named pipe (opening it would wait for a writer forever), a device or a socket."""
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        raise SourceFormatError(source, str(path), "file not found") from None
+    except OSError as exc:
+        raise SourceFormatError(source, str(path), f"cannot read this path ({exc.strerror})") from None
+    if stat.S_ISREG(mode) or (folder_ok and stat.S_ISDIR(mode)):
+        return
+    what = ("a folder" if stat.S_ISDIR(mode) else "a named pipe (FIFO)" if stat.S_ISFIFO(mode)
+            else "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) else "a socket" if stat.S_ISSOCK(mode)
+            else "a special file")
+    raise SourceFormatError(source, str(path), f"{what}, not a regular file: give the path of a data file")
+
+
+# --------------------------------------------------------------------------------------------
 # Reading text
 # --------------------------------------------------------------------------------------------
 
@@ -67,18 +91,21 @@ def read_bytes(path: Path) -> bytes:
     return raw
 
 
-def decode_text(raw: bytes, *, source: str, path: Path, encoding: str = "utf-8") -> str:
-    """Decode file bytes; a UTF-8 BOM is dropped; undecodable bytes raise naming the line."""
+def decode_text(raw: bytes, *, source: str, path: Path, encoding: str = "utf-8", separator: str = ",") -> str:
+    """Decode file bytes; a UTF-8 BOM is dropped; undecodable bytes and NUL bytes raise naming the line (and,
+    for delimited text split by ``separator``, the column)."""
     if raw.startswith(b"\xef\xbb\xbf"):
         raw = raw[3:]
     try:
-        return raw.decode(encoding)
+        text = raw.decode(encoding)
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
         hint = " (looks like cp1251/latin-1: re-save the file as UTF-8)" if encoding == "utf-8" else ""
         raise SourceFormatError(
             source, str(path), f"byte 0x{raw[exc.start]:02x} is not valid {encoding}{hint}", row=line
         ) from None
+    _refuse_nul(text, source=source, path=path, separator=separator)
+    return text
 
 
 def xlsx_rows(
@@ -156,7 +183,7 @@ def read_csv_strings(
     required columns, or rows with more fields than the header. ``trailing_separator``: every line
     may end with one extra separator (UN Comtrade Plus exports do), which is dropped.
     """
-    text = decode_text(read_bytes(path), source=source, path=path, encoding=encoding)
+    text = decode_text(read_bytes(path), source=source, path=path, encoding=encoding, separator=separator)
     if not text.strip():
         raise SourceFormatError(source, str(path), "file is empty")
     if trailing_separator:
@@ -213,6 +240,29 @@ def read_csv_strings(
     return df.with_row_index(ROW, offset=2).with_columns(pl.col(ROW).cast(pl.Int64))
 
 
+def _refuse_nul(text: str, *, source: str, path: Path, separator: str) -> None:
+    """A NUL byte is never data (a disk or transfer fault): refuse it naming its line and field."""
+    at = text.find("\x00")
+    if at < 0:
+        return
+    import csv
+
+    lines = text.split("\n")
+    line = text.count("\n", 0, at) + 1
+    column = None
+    try:
+        header = next(csv.reader([lines[0].strip("\r")], delimiter=separator))
+        rec = next(csv.reader([lines[line - 1].strip("\r")], delimiter=separator))
+        if len(header) == len(rec) == 1 and separator in header[0]:  # nested: one quoted field per line
+            header = next(csv.reader([header[0]], delimiter=separator))
+            rec = next(csv.reader([rec[0]], delimiter=separator))
+        field = next(i for i, v in enumerate(rec) if "\x00" in v)
+        column = header[field].strip() if field < len(header) and line > 1 else None
+    except (csv.Error, StopIteration):
+        pass
+    raise SourceFormatError(source, str(path), "contains a NUL byte (a damaged file?)", row=line, column=column)
+
+
 def _split_header(first: str, separator: str, *, strip: bool = True) -> list[str]:
     import csv
 
@@ -264,6 +314,11 @@ def to_number(
     if row is not None:  # 'NaN', 'inf', '1e999' parse as floats; they are never data
         raise SourceFormatError(source, str(path), f"{val!r} is not a finite number", row=row, column=label or col)
     out = pl.col("__num") * scale if scale != 1.0 else pl.col("__num")
+    if dtype == pl.Float64:  # (whole numbers: the type's range below)
+        row, val = _first_bad(tmp, (out.abs() >= MAX_ABS).fill_null(False), col)
+        if row is not None:
+            raise SourceFormatError(source, str(path), f"{val!r} is implausibly large (|x| ≥ {MAX_ABS:.0e})",
+                                    row=row, column=label or col)
     if dtype != pl.Float64:
         frac = tmp.filter(pl.col("__num").is_not_null() & (pl.col("__num") != pl.col("__num").round(0)))
         if frac.height:
@@ -357,6 +412,11 @@ def to_iso3(
 
 _ISO3 = re.compile(r"^[A-Z]{3}$")
 
+# Plausibility bounds. No quantity the atlas keeps comes near 1e18 in its unit; a single flow or stock of money
+# above 1e15 USD is ~40× world annual trade (about 2.5e13 USD): a unit or parsing error, never data.
+MAX_ABS = 1e18
+MAX_USD = 1e15
+
 
 @cache
 def known_codes() -> frozenset[str]:
@@ -430,6 +490,21 @@ def validate(  # noqa: C901 - one flat pass of checks, clearer than splitting
             if bad.height:
                 raise SourceFormatError(
                     source, file, f"{bad[c.name][0]!r} is not a finite number", row=bad[ROW][0], column=label(c.name)
+                )
+            limit, what = (MAX_USD, " USD") if "USD" in c.unit and "per" not in c.unit else (MAX_ABS, "")
+            bad = frame.filter(pl.col(c.name).abs() > limit).head(1)
+            if bad.height:
+                raise SourceFormatError(
+                    source, file, f"{bad[c.name][0]!r} is implausibly large (above {limit:.0e}{what})",
+                    row=bad[ROW][0], column=label(c.name),
+                )
+        if c.type == "VARCHAR":
+            # a NUL is never text (other controls occur in real titles: a backspace in unvotes row 768860)
+            bad = frame.filter(pl.col(c.name).str.contains("\x00", literal=True)).head(1)
+            if bad.height:
+                raise SourceFormatError(
+                    source, file, f"{bad[c.name][0]!r} holds a NUL byte",
+                    row=bad[ROW][0], column=label(c.name),
                 )
         if c.check:
             mask, why = _check_expr(c.check, c.name)
