@@ -99,12 +99,17 @@ def report_cmd(
                        draws=draws, progress=progress, **opts)
         bar.update(task, description=f"rendering {fmt.value}", completed=bar.tasks[task].total - 2)
         meta = {k: v for k, v in atlas.meta().items() if k in ("built_at", "schema_version")}
-        checked = None
+        extra, transform = None, None
         if text is not None:
             from ..check import check
+            from ..report.html_check import insert_check_section
 
             checked = check(text, atlas=atlas)
-        path = write_report(view, out, fmt=fmt.value, meta=meta, chromium=chromium, check=checked)
+            extra = {"check": checked.to_dict()}
+
+            def transform(html: str) -> str:
+                return insert_check_section(html, checked)
+        path = write_report(view, out, fmt=fmt.value, meta=meta, chromium=chromium, extra=extra, transform=transform)
         bar.update(task, completed=bar.tasks[task].total)
     notes = sum(len(n) for n in view.notes.values())
     _console().print(f"[bold]report written[/]: {path} ({path.stat().st_size / 1e6:.1f} MB, {fmt.value}) — "

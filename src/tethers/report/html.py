@@ -258,25 +258,22 @@ def render_report(view: ReportView, *, meta: dict | None = None) -> str:
 
 
 def write_report(view: ReportView, path: str | Path, *, fmt: ReportFormat = "html", meta: dict | None = None,
-                 chromium: str | None = None, check=None) -> Path:
+                 chromium: str | None = None, extra: dict | None = None, transform=None) -> Path:
     """Write the report as ``html`` (one self-contained file), ``pdf`` (via Chromium) or ``json`` (the data).
 
-    ``check``: a :class:`tethers.check.CheckResult` to add as the "Claims checked" section (``report --check``).
+    ``extra``: more keys for the JSON payload; ``transform``: ``html → html`` applied to the document before it
+    is written or printed (``report --check`` adds its section with both).
     """
     path = Path(path)
     if not path.parent.exists():
         raise ReportError(f"{path.parent}: no such directory")
     if fmt == "json":
-        data = payload(view, meta=meta)
-        if check is not None:
-            data["check"] = jsonable(check.to_dict())
+        data = {**payload(view, meta=meta), **jsonable(extra or {})}
         path.write_text(json.dumps(data, ensure_ascii=False, allow_nan=False, indent=1) + "\n", encoding="utf-8")
         return path
     html = render_report(view, meta=meta)
-    if check is not None:
-        from .html_check import insert_check_section
-
-        html = insert_check_section(html, check)
+    if transform is not None:
+        html = transform(html)
     if fmt == "html":
         path.write_text(html, encoding="utf-8")
         return path

@@ -47,7 +47,7 @@ def decdec_change(fx: pl.DataFrame, currency: str, year: int) -> tuple[float | N
 def fx_backtest_rows(res, fx: pl.DataFrame, prices: pl.DataFrame, *, spec: ScenarioSpec, iso3: str, cur: str | None,
                      tgt: str | None, base_year: int, outcome_year: int) -> tuple[list[dict], list[str]]:
     """Rows ``[indicator, unit, simulated, p5, p95, observed, error, basis]`` and notes (see the module)."""
-    from .engine import _band, _bt_row, _cpi_observed, _fx_observed
+    from .observed import _band, _bt_row, _cpi_observed, _fx_observed
 
     rows: list[dict] = []
     notes: list[str] = []
