@@ -82,8 +82,23 @@ def reported_rows(atlas: Atlas, country: str, years: tuple[int, int]) -> pl.Data
                      [country, *years])
 
 
+# What a source's TOTAL rows are, in a reader's words (the basis shown next to every trade figure).
+SOURCE_BASIS: dict[str, str] = {
+    "kz_bns": "kz_bns: the country's own statistics (Bureau of National Statistics), imports c.i.f., exports f.o.b.",
+    "imf_dots_xlsx": ("imf_dots_xlsx: IMF DOTS, reporter-declared (imports c.i.f., exports f.o.b.), with IMF "
+                      "estimates from partner data where the country does not report"),
+    "imf_dots": ("imf_dots: IMF DOTS, reporter-declared (imports c.i.f., exports f.o.b.), with IMF estimates "
+                 "where the country does not report"),
+    "comtrade": "comtrade: UN Comtrade, reporter-declared (imports c.i.f., exports f.o.b.)",
+    "eurostat": "eurostat: EU member states' declarations (Comext), for the partner a mirror",
+    "baci": "baci: CEPII BACI, reconciled mirror flows (f.o.b.)",
+    "wto": "wto: WTO, importer-declared",
+}
+
+
 def _basis(source: pl.Expr) -> pl.Expr:
-    return pl.concat_str(source, pl.lit(", reporter-declared totals by partner"))
+    return source.replace_strict(SOURCE_BASIS, default=pl.concat_str(source, pl.lit(", reporter-declared totals")),
+                                 return_dtype=pl.Utf8)
 
 
 class TradeDimension(Dimension):
