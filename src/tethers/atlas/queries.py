@@ -13,7 +13,10 @@ from ..errors import DataNotAvailableError
 from .store import Atlas
 
 # A reporter's own customs statistics first, then the international compilations.
-TRADE_PRECEDENCE: tuple[str, ...] = ("kz_bns", "comtrade", "imf_dots", "eurostat", "baci", "wto")
+# The trade dimension takes, per (year, flow), the first of these that passes the coverage rule
+# (tethers.dimensions.trade.best_rows): the country's own statistics, then reporter-declared compilations (Comtrade,
+# IMF DOTS in its two formats), then member states' declarations (Eurostat), then mirror-based BACI, then WTO.
+TRADE_PRECEDENCE: tuple[str, ...] = ("kz_bns", "comtrade", "imf_dots", "imf_dots_xlsx", "eurostat", "baci", "wto")
 # Roll calls: the curated Voeten data first, then the UN Digital Library scrapes, then the Voeten-derived
 # wide file (2022-2024; no symbols, some tallies differ from the record, so it only fills roll calls the
 # others lack — see tethers.atlas.roll_calls).
