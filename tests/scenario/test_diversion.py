@@ -255,3 +255,34 @@ def test_real_gravity_estimates_in_a_plausible_range(atlas):
     assert -1.2 < est.coef_cov["ln_dist"] < -0.6
     assert est.coef["cu"] > 0 and est.coef_cov["cu"] > 0
     assert est.max_year <= 2021
+
+
+# ---------------------------------------------------------------------------------------------- backtest
+
+# ECB euro reference rates, annual averages (USD per EUR): 2021 1.1827, 2022 1.0530.
+ECB_USD_PER_EUR = {2021: 1.1827, 2022: 1.0530}
+MIRROR_TOL = 0.03   # the annual Eurostat extract in the atlas vs the monthly one behind the published check
+                    # (10.18 vs 10.35 bn EUR for 2022: vintages of the same series; see test_trade.py)
+
+
+def test_backtest_rows_for_every_observed_third_country(atlas, eu2022, monkeypatch):
+    from tethers.scenario.engine import backtest
+
+    monkeypatch.setattr(grav, "estimate_cached", lambda *a, **k: _fake_estimates())
+    bt = backtest(eu2022, country="KAZ", base_year=2021, outcome_year=2022, atlas=atlas, draws=20, seed=1,
+                  channels=["diversion"])
+    rows = {r["indicator"]: r for r in bt.rows.iter_rows(named=True)}
+    for k in ("KAZ", "KGZ", "UZB", "ARM", "GEO"):
+        r = rows[f"EU27 exports to {k}, 2021→2022"]
+        assert r["simulated"] > 0 and r["p5"] <= r["simulated"] <= r["p95"]
+        assert r["observed"] > 0 and r["sign_right"] is True            # every neighbour: a rise, as simulated
+    # published: Eurostat EU27 → KAZ 5.49 bn EUR (2021) → 10.35 bn EUR (2022), in USD at ECB annual rates
+    pub = (10.35 * ECB_USD_PER_EUR[2022]) / (5.49 * ECB_USD_PER_EUR[2021])
+    assert 1 + rows["EU27 exports to KAZ, 2021→2022"]["observed"] == pytest.approx(pub, rel=MIRROR_TOL)
+    rus = rows["EU27 exports to RUS, 2021→2022"]
+    assert rus["simulated"] == pytest.approx(-0.36, abs=EXACT) and rus["observed"] < 0 and rus["sign_right"]
+    # BNS: KAZ exports to Russia 7.02 → 9.09 bn USD (+29.5 %), the row with re-exports has the right sign
+    kaz = rows["KAZ exports to RUS incl. re-exports, 2021→2022"]
+    assert kaz["observed"] == pytest.approx(0.295, abs=0.001) and kaz["sign_right"]
+    d = bt.to_dict()
+    assert all("sign_right" in r for r in d["rows"])

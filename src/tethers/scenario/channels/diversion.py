@@ -269,7 +269,13 @@ def prepare(spec: ScenarioSpec, ctx: Context) -> _Prepared:
         notes.append("coalition exports from members other than the EU27 are not in the atlas: the lost coalition "
                      "supply counts the EU27 only (understated)")
     x_ck = float(cx.filter(pl.col("partner") == k)["value_usd"].sum())
-    basis = f"{basis}; gravity {est.panel}"
+    c, se = est.coef_cov, est.se_cov
+    notes.append(
+        f"gravity (PPML, pyfixest fepois, pair-clustered se) on {est.panel}: ln distance {c['ln_dist']:.3f} "
+        f"({se['ln_dist']:.3f}), contiguity {c['contig']:.3f} ({se['contig']:.3f}), common language {c['lang']:.3f} "
+        f"({se['lang']:.3f}), both landlocked {c['both_ll']:.3f} ({se['both_ll']:.3f}), EAEU {c['cu']:.3f} "
+        f"({se['cu']:.3f}); with pair effects EAEU {est.coef['cu']:.3f} ({est.se['cu']:.3f})")
+    notes.append(f"lost coalition supply from {basis}; {len(hubs)} hubs")
     return _Prepared(est=est, beta=beta, chol=chol, hubs=hubs, z_ch=z_ch, s_c=s_c, z_ht=z_ht, s_t=s_t,
                      k_index=hubs.index(k) if k in hubs else None, x_ct=x_ct, x_ck=x_ck, x_kt=x_kt,
                      x_ban_kt=x_ban, s_c_target=s_ct, basis=basis, notes=notes)
