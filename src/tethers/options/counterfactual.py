@@ -35,6 +35,7 @@ from dataclasses import dataclass, replace
 import polars as pl
 
 from ..errors import OptionError
+from ..exact import fsum, fsum_agg
 from .spec import Membership, NeighbourTrade, RouteCapacity, SupplierShift, product_key
 
 __all__ = ["Tables", "shift_supplier", "add_neighbour_trade", "add_route_capacity", "change_membership", "apply",
@@ -105,7 +106,7 @@ def _split(amount: float, weights: Mapping[str, float]) -> dict[str, float]:
 
 def _shift_deltas(rows: pl.DataFrame, *, supplier: str, share: float, to, reporter: str) -> dict[str, float]:
     by = dict(rows.filter(~pl.col("partner").is_in([*_AGG, reporter])).group_by("partner")
-              .agg(pl.col("value_usd").sum()).iter_rows())
+              .agg(fsum_agg("value_usd")).iter_rows())
     moved = share * by.get(supplier, 0.0)
     if moved <= 0:
         return {}
@@ -155,7 +156,7 @@ def shifted_usd(trade: pl.DataFrame, *, reporter: str, year: int, products: Iter
         srcs = _sources(trade, _sel(reporter, year, flow, cls, prod))
         if srcs:
             rows = trade.filter(_sel(reporter, year, flow, cls, prod, srcs[0]) & (pl.col("partner") == supplier))
-            total += share * float(rows["value_usd"].sum())
+            total += share * fsum(rows["value_usd"])
     return total
 
 
@@ -171,7 +172,7 @@ def add_neighbour_trade(trade: pl.DataFrame, *, reporter: str, year: int, partne
         for src in _sources(out, base):
             sel = _sel(reporter, year, f, "TOTAL", "TOTAL", src)
             rows = out.filter(sel)
-            by = dict(rows.group_by("partner").agg(pl.col("value_usd").sum()).iter_rows())
+            by = dict(rows.group_by("partner").agg(fsum_agg("value_usd")).iter_rows())
             deltas = _split(amount, {p: by.get(p, 0.0) for p in partners})
             if "WLD" in by:
                 deltas["WLD"] = amount

@@ -30,6 +30,7 @@ import polars as pl
 
 from ..dimensions.base import json_safe
 from ..errors import OptionError
+from ..exact import fsum, fsum_agg
 from .counterfactual import Tables, apply_levels, shifted_usd
 from .spec import OptionSet, SupplierShift
 
@@ -103,8 +104,8 @@ def _complete(rows: pl.DataFrame) -> bool:
     from ..dimensions.base import assess
 
     world = rows.filter(pl.col("partner") == "WLD")["value_usd"]
-    listed = float(rows.filter(pl.col("partner") != "WLD")["value_usd"].sum())
-    return assess(listed, float(world.sum()) if world.len() else None, source=str(rows["source"][0])).status == "ok"
+    listed = fsum(rows.filter(pl.col("partner") != "WLD")["value_usd"])
+    return assess(listed, fsum(world) if world.len() else None, source=str(rows["source"][0])).status == "ok"
 
 
 def balance_of(values: pl.DataFrame, *, poles: Sequence[str], weights: Mapping[str, float]) -> tuple[pl.DataFrame, float]:
@@ -123,7 +124,7 @@ def balance_of(values: pl.DataFrame, *, poles: Sequence[str], weights: Mapping[s
 
 def dependence_shares(values: pl.DataFrame) -> pl.DataFrame:
     """``[dimension, pole, share]``: :math:`s_{dP} = v_{dP}/\\sum_Q v_{dQ}` (ROW in the denominator; NaN if 0)."""
-    tot = pl.col("value").sum().over("dimension")
+    tot = fsum_agg("value").over("dimension")
     return values.select("dimension", "pole", share=pl.when(tot > 0).then(pl.col("value") / tot).otherwise(float("nan")))
 
 
@@ -175,8 +176,8 @@ def _headline(effects: pl.DataFrame, *, by: list[str]) -> np.ndarray:
     keep = pl.any_horizontal([(pl.col("channel") == c) & (pl.col("metric") == m) for c, m in SPILLOVER_METRICS])
     rows = effects.filter(keep & (pl.col("detail") == ""))
     if not by:
-        return np.array([float(rows["value"].fill_nan(0.0).sum())])
-    return rows.group_by(by).agg(pl.col("value").fill_nan(0.0).sum()).sort(by)["value"].to_numpy()
+        return np.array([fsum(rows["value"].fill_nan(0.0))])
+    return rows.group_by(by).agg(fsum_agg(pl.col("value").fill_nan(0.0))).sort(by)["value"].to_numpy()
 
 
 # ---------------------------------------------------------------------------------------------- evaluator

@@ -32,6 +32,7 @@ import polars as pl
 
 from ..countries import CENTRAL_ASIA, eu_members, resolve
 from ..errors import DataNotAvailableError, OptionError
+from ..exact import fsum, mean_agg, sd_agg
 from .channels import CHANNELS
 from .channels.base import EFFECT_COLUMNS, Channel, Context, Param
 from .observed import _band, _bt_row, _central_value, _draw_values
@@ -315,7 +316,7 @@ def _summarise(draws: pl.DataFrame) -> pl.DataFrame:
     return (
         draws.group_by(keys, maintain_order=True)
         .agg(
-            n=pl.len(), mean=v.mean(), sd=v.std(),
+            n=pl.len(), mean=mean_agg(v), sd=sd_agg(v),  # exact sums: the same bits in every process
             p5=v.quantile(0.05, "linear"), p50=v.quantile(0.5, "linear"), p95=v.quantile(0.95, "linear"),
         )
     )
@@ -512,8 +513,8 @@ def backtest(spec: ScenarioSpec, *, country: str, base_year: int, outcome_year: 
     notes: list[str] = []
     b, o = official_totals(trade, iso3, base_year), official_totals(trade, iso3, outcome_year)
     for flow, label in (("import", "imports from targets"), ("export", "exports to targets")):
-        base_v = float(b.filter((pl.col("flow") == flow) & pl.col("partner").is_in(list(targets)))["value_usd"].sum())
-        out_v = float(o.filter((pl.col("flow") == flow) & pl.col("partner").is_in(list(targets)))["value_usd"].sum())
+        base_v = fsum(b.filter((pl.col("flow") == flow) & pl.col("partner").is_in(list(targets)))["value_usd"])
+        out_v = fsum(o.filter((pl.col("flow") == flow) & pl.col("partner").is_in(list(targets)))["value_usd"])
         sim = _band(res, "trade", "trade_loss_usd", f"flow={flow}", lambda v, bv=base_v: -v / bv if bv else float("nan"))
         obs = out_v / base_v - 1.0 if base_v > 0 and out_v > 0 else None
         src = f"{b['source'][0]} totals" if b.height else "no official totals for the base year"
@@ -582,8 +583,8 @@ def _diversion_backtest(spec: ScenarioSpec, atlas, res: SpilloverResult, base_ye
                    "AND flow = 'export' AND classification = 'TOTAL' AND year IN (?, ?)", [base_year, outcome_year])
 
     def eu_growth(partners) -> float | None:
-        v0 = float(eu.filter((pl.col("year") == base_year) & pl.col("partner").is_in(list(partners)))["value_usd"].sum())
-        v1 = float(eu.filter((pl.col("year") == outcome_year) & pl.col("partner").is_in(list(partners)))["value_usd"].sum())
+        v0 = fsum(eu.filter((pl.col("year") == base_year) & pl.col("partner").is_in(list(partners)))["value_usd"])
+        v1 = fsum(eu.filter((pl.col("year") == outcome_year) & pl.col("partner").is_in(list(partners)))["value_usd"])
         return v1 / v0 - 1.0 if v0 > 0 and v1 > 0 else None
 
     rows: list[dict] = []
@@ -594,8 +595,8 @@ def _diversion_backtest(spec: ScenarioSpec, atlas, res: SpilloverResult, base_ye
     tr = atlas.sql("SELECT * FROM trade WHERE reporter = ? AND classification = 'TOTAL' AND year IN (?, ?)",
                    [iso3, base_year, outcome_year])
     b, o = official_totals(tr, iso3, base_year), official_totals(tr, iso3, outcome_year)
-    xb = float(b.filter((pl.col("flow") == "export") & pl.col("partner").is_in(list(targets)))["value_usd"].sum())
-    xo = float(o.filter((pl.col("flow") == "export") & pl.col("partner").is_in(list(targets)))["value_usd"].sum())
+    xb = fsum(b.filter((pl.col("flow") == "export") & pl.col("partner").is_in(list(targets)))["value_usd"])
+    xo = fsum(o.filter((pl.col("flow") == "export") & pl.col("partner").is_in(list(targets)))["value_usd"])
     parts = [("trade", "trade_loss_usd", "flow=export", -1.0), ("diversion", "reexports_usd", None, 1.0),
              ("diversion", "own_supply_usd", None, 1.0)]
     sim = _combined_band(res, [p for p in parts if p[0] in res.channels], xb)

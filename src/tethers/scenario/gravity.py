@@ -40,6 +40,8 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
+from ..exact import fsum
+
 __all__ = ["GravityEstimates", "panel", "estimate", "customs_unions", "landlocked", "FORMULAS", "fepois"]
 
 _AGGREGATES = {"WLD", "EUU", "EU27", "EUN", "OTH"}
@@ -258,8 +260,8 @@ def estimate_cached(trade: pl.DataFrame, distances: pl.DataFrame, *, base_year: 
     """:func:`estimate` on :func:`panel`, memoised on the panel's content: in memory, and as JSON under
     ``cache_dir`` (default :func:`default_cache_dir`; ``False`` = memory only). A cached fit is a pure function of
     the panel's content, the formulas and the pyfixest version, all in the key."""
-    quick = (base_year, trade.height, float(trade["value_usd"].sum()), trade["year"].max(), distances.height,
-             float(distances["distance_km"].sum()))
+    quick = (base_year, trade.height, fsum(trade["value_usd"]), trade["year"].max(), distances.height,
+             fsum(distances["distance_km"]))
     if quick in _QUICK:  # the same input frames again (one context per third country): skip building the panel
         return _QUICK[quick]
     df, what = panel(trade, distances, base_year=base_year)

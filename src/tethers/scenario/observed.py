@@ -12,19 +12,21 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from ..exact import fsum, fsum_agg
+
 SpilloverResult = Any  # tethers.scenario.engine.SpilloverResult (not imported: the engine imports this module)
 
 
 def _draw_values(res: SpilloverResult, channel: str, metric: str, prefix: str | None) -> pl.Series:
     d = res.draws.filter((pl.col("channel") == channel) & (pl.col("metric") == metric))
     d = d.filter(pl.col("detail") == "") if prefix is None else d.filter(pl.col("detail").str.starts_with(prefix))
-    return d.group_by("draw").agg(pl.col("value").sum()).sort("draw")["value"]
+    return d.group_by("draw").agg(fsum_agg("value")).sort("draw")["value"]
 
 
 def _central_value(res: SpilloverResult, channel: str, metric: str, prefix: str | None) -> float | None:
     d = res.by_channel.filter((pl.col("channel") == channel) & (pl.col("metric") == metric))
     d = d.filter(pl.col("detail") == "") if prefix is None else d.filter(pl.col("detail").str.starts_with(prefix))
-    return float(d["value"].sum()) if d.height else None
+    return fsum(d["value"]) if d.height else None
 
 
 def _band(res: SpilloverResult, channel: str, metric: str, prefix: str | None, f) -> tuple:

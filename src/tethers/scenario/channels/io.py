@@ -57,6 +57,7 @@ import polars as pl
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
+from ...exact import fsum
 from .. import spec as _spec
 from .base import Context, Param, effects
 
@@ -302,7 +303,7 @@ class IOChannel:
         kappa_exp = sum(m.coverage for m in spec.measures_of("export_ban"))
         rows = [_note(ctx.country, f"MRIO: {Z.shape[0]} region-sectors, unit {unit}; io_sector_share={s:g}")]
         sectors = Z.index.get_level_values(1)[mine]
-        x_c = float(x.to_numpy()[mine].sum())
+        x_c = fsum(x.to_numpy()[mine])
         if kappa_imp > 0:
             dy = -min(kappa_imp, 1.0) * s * Y.to_numpy()[:, coalition_cols].sum(axis=1) * target
             A = calc_A(Z, x)
@@ -326,14 +327,14 @@ class IOChannel:
               va: np.ndarray | None = None) -> list[dict]:
         base = {"channel": "io", "country": country}
         out = [
-            {**base, "metric": "output_change", "value": float(dx.sum()), "unit": unit, "detail": model},
-            {**base, "metric": "output_change_share", "value": float(dx.sum()) / x_c if x_c else math.nan,
+            {**base, "metric": "output_change", "value": fsum(dx), "unit": unit, "detail": model},
+            {**base, "metric": "output_change_share", "value": fsum(dx) / x_c if x_c else math.nan,
              "unit": "share", "detail": model},
         ]
         out += [{**base, "metric": "output_change", "value": float(d), "unit": unit, "detail": f"{model}|{sec}"}
                 for sec, d in zip(sectors, dx, strict=True)]
         if va is not None:
-            out.append({**base, "metric": "value_added_change", "value": float(va.sum()), "unit": unit, "detail": model})
+            out.append({**base, "metric": "value_added_change", "value": fsum(va), "unit": unit, "detail": model})
         return out
 
 

@@ -61,6 +61,7 @@ from scipy import stats
 
 from ...countries import try_resolve
 from ...errors import OptionError, SourceFormatError
+from ...exact import fsum
 from ..spec import ScenarioSpec
 from .base import Context, Param, effects
 
@@ -162,7 +163,7 @@ def event_study(
     expected = Xs @ coef
     ar = evw["r"].to_numpy() - expected
     V = s2 * (np.eye(evw.height) + Xs @ xtx_inv @ Xs.T)
-    car, car_se = float(ar.sum()), float(np.sqrt(ones_w @ V @ ones_w))
+    car, car_se = fsum(ar), float(np.sqrt(ones_w @ V @ ones_w))
     t = car / car_se
     table = evw.select("date").with_columns(
         tau=pl.int_range(window[0], window[1] + 1, dtype=pl.Int64), r=evw["r"], expected=expected, ar=ar,

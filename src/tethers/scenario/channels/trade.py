@@ -82,6 +82,7 @@ import polars as pl
 
 from ...atlas.queries import TRADE_PRECEDENCE
 from ...countries import eu_members
+from ...exact import fsum, fsum_agg
 from ..spec import ScenarioSpec
 from .base import Context, Param, effects
 
@@ -142,7 +143,7 @@ def alternatives_hhi(known: np.ndarray, residual: float) -> float:
 
     Returns 1.0 when there is no alternative at all (nothing to substitute towards).
     """
-    total = float(known.sum()) + residual
+    total = fsum(known) + residual
     if total <= 0:
         return 1.0
     return float(((known / total) ** 2).sum() + (residual / total) ** 2)
@@ -173,14 +174,14 @@ def official_totals(trade: pl.DataFrame, country: str, year: int) -> pl.DataFram
 
 
 def _sum(df: pl.DataFrame, partners: frozenset[str] | set[str], flow: str) -> float:
-    return float(df.filter((pl.col("flow") == flow) & pl.col("partner").is_in(list(partners)))["value_usd"].sum())
+    return fsum(df.filter((pl.col("flow") == flow) & pl.col("partner").is_in(list(partners)))["value_usd"])
 
 
 def _flow_total(df: pl.DataFrame, flow: str) -> float:
     f = df.filter(pl.col("flow") == flow)
     if f.filter(pl.col("partner") == "WLD").height:
-        return float(f.filter(pl.col("partner") == "WLD")["value_usd"].sum())
-    return float(f.filter(~pl.col("partner").is_in(_AGGREGATES))["value_usd"].sum())
+        return fsum(f.filter(pl.col("partner") == "WLD")["value_usd"])
+    return fsum(f.filter(~pl.col("partner").is_in(_AGGREGATES))["value_usd"])
 
 
 @dataclass(frozen=True)
@@ -212,12 +213,12 @@ def product_detail(trade: pl.DataFrame, country: str, targets: frozenset[str], f
             grp=pl.when(pl.col("partner").is_in(list(targets))).then(pl.lit("T"))
             .when(pl.col("partner") == "WLD").then(pl.lit("W")).otherwise(pl.col("partner"))
         )
-        .group_by("product", "grp", maintain_order=True).agg(pl.col("value_usd").sum())
+        .group_by("product", "grp", maintain_order=True).agg(fsum_agg("value_usd"))
     )
     tgt = wide.filter(pl.col("grp") == "T").select("product", xt="value_usd")
     wld = wide.filter(pl.col("grp") == "W").select("product", xw="value_usd")
     oth = wide.filter(~pl.col("grp").is_in(["T", "W"])).sort("product", "grp").group_by("product", maintain_order=True).agg(
-        known=pl.col("value_usd").sum(), known_sq=(pl.col("value_usd") ** 2).sum()
+        known=fsum_agg("value_usd"), known_sq=fsum_agg(pl.col("value_usd") ** 2)
     )
     j = (
         tgt.join(wld, on="product", how="left").join(oth, on="product", how="left")
@@ -281,9 +282,9 @@ def mirror_signal(ctx: Context, y0: int, y1: int) -> list[dict]:
     t, c = ctx.trade, ctx.country
     rows: list[dict] = []
     eu = t.filter((pl.col("source") == "eurostat") & (pl.col("reporter") == "EUU") & (pl.col("flow") == "export"))
-    to_c = {y: float(eu.filter((pl.col("partner") == c) & (pl.col("year") == y))["value_usd"].sum()) for y in (y0, y1)}
+    to_c = {y: fsum(eu.filter((pl.col("partner") == c) & (pl.col("year") == y))["value_usd"]) for y in (y0, y1)}
     extra = {
-        y: float(eu.filter((pl.col("year") == y) & ~pl.col("partner").is_in([*eu_members(y), *_AGGREGATES]))["value_usd"].sum())
+        y: fsum(eu.filter((pl.col("year") == y) & ~pl.col("partner").is_in([*eu_members(y), *_AGGREGATES]))["value_usd"])
         for y in (y0, y1)
     }
     span = f"{y0}→{y1}"
@@ -307,7 +308,7 @@ def mirror_signal(ctx: Context, y0: int, y1: int) -> list[dict]:
                          "detail": f"{c} exports to {'+'.join(sorted(ctx.targets))}, {off0['source'][0]}, {span}"})
     wto = t.filter((pl.col("source") == "wto") & (pl.col("reporter") == c) & (pl.col("classification") == "MTN")
                    & (pl.col("product") == "12") & pl.col("partner").is_in(list(ctx.coalition)))
-    m0, m1 = (float(wto.filter(pl.col("year") == y)["value_usd"].sum()) for y in (y0, y1))
+    m0, m1 = (fsum(wto.filter(pl.col("year") == y)["value_usd"]) for y in (y0, y1))
     if m0 > 0 and m1 > 0:
         rows.append({"metric": "coalition_minerals_metals_imports_growth", "value": _growth(m0, m1), "unit": "share",
                      "detail": f"{c} imports of WTO MTN 12 (minerals and metals) from coalition members, {span}"})
@@ -446,14 +447,14 @@ class TradeChannel:
             loss, subst = trade_loss(touched, own.x_world * phi, own.hhi, **kw)
             chapters = (
                 pl.DataFrame({"ch": [k[:2] for k in own.product], "loss": loss})
-                .group_by("ch").agg(pl.col("loss").sum()).filter(pl.col("loss") > 0).sort("ch")
+                .group_by("ch").agg(fsum_agg("loss")).filter(pl.col("loss") > 0).sort("ch")
             )
             basis = f"HS6 composition {own.source} {own.year} × {p.totals_source} total"
-            return basis, float(touched.sum()), float(loss.sum()), float(subst.sum()), list(chapters.iter_rows())
+            return basis, fsum(touched), fsum(loss), fsum(subst), list(chapters.iter_rows())
         if p.export_products is None or len(cov) == 0:
             return None
         xp = p.export_products  # proxy: the banned share of the exports to the targets
-        share = float((cov * xp.x_target).sum() / xp.x_target.sum())
+        share = fsum(cov * xp.x_target) / fsum(xp.x_target)
         touched = np.array([share * total_t])
         loss, subst = trade_loss(touched, np.array([p.imports_total]), np.array([p.import_hhi_alt]), **kw)
         basis = f"proxy: banned share of exports to targets ({xp.source} {xp.year}) × {p.totals_source} import total"

@@ -57,6 +57,7 @@ import networkx as nx
 import polars as pl
 
 from ...countries import CENTRAL_ASIA, POLE_ORDER, eu_members, pole_map
+from ...exact import fsum, fsum_agg
 from ...measures.trade import pole_ids
 from .. import spec as _spec
 from .base import Context, Param, effects
@@ -599,7 +600,7 @@ def _baci_crude(trade: pl.DataFrame, country: str, base_year: int) -> tuple[int 
     if year is None:
         return None, 0.0, 0.0
     t = t.filter(pl.col("year") == year)
-    return year, float(t["quantity"].sum()), float(t["value_usd"].sum())
+    return year, fsum(t["quantity"]), fsum(t["value_usd"])
 
 
 def _gas_demand(flows: pl.DataFrame, country: str, base_year: int) -> tuple[int | None, dict[str, float]]:
@@ -609,7 +610,7 @@ def _gas_demand(flows: pl.DataFrame, country: str, base_year: int) -> tuple[int 
     year = _pick_year(f["year"].to_list(), base_year)
     if year is None:
         return None, {}
-    by = f.filter(pl.col("year") == year).group_by("importer").agg(pl.col("volume").sum()).sort("importer")
+    by = f.filter(pl.col("year") == year).group_by("importer").agg(fsum_agg("volume")).sort("importer")
     return year, dict(by.iter_rows())
 
 
