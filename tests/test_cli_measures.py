@@ -63,12 +63,16 @@ def test_balance_json_and_sparklines(atlas_path):
     assert len(rows) == 9 * 23
     assert all(r["balance"] is None or 0 <= r["balance"] <= 1 for r in rows)
     imports = {r["year"]: r["balance"] for r in rows if r["dimension"] == "imports"}
-    assert imports[2005] is None and imports[2021] is not None  # a gap is null, never 0
+    arms = {r["year"]: r["balance"] for r in rows if r["dimension"] == "arms_imports"}
+    assert imports[2005] is not None and imports[2021] is not None  # IMF DOTS to 2020, BNS from 2018
+    assert set(arms.values()) == {None}  # no arms imports with a world row: a gap is null, never 0
     r = run(["balance", "KAZ", "--from", "2000", "--to", "2022"], atlas_path)
     assert r.returncode == 0, r.stderr
     line = next(x for x in r.stdout.splitlines() if x.startswith("│ imports "))
     spark = line.split("│")[2].strip()
-    assert len(spark) == 23 and spark[:18] == "·" * 18 and set(spark[18:]) <= set("▁▂▃▄▅▆▇█")
+    assert len(spark) == 23 and set(spark) <= set("▁▂▃▄▅▆▇█")
+    line = next(x for x in r.stdout.splitlines() if x.startswith("│ arms"))
+    assert line.split("│")[2].strip() == "·" * 23
     assert "composite" in r.stdout and "gained most" in r.stdout
 
 
