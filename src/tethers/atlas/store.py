@@ -46,10 +46,16 @@ def default_path() -> Path:
 
 
 def default_pack_dir() -> Path:
-    """The data pack shipped in the repository (``data/pack``), or ``$TETHERS_PACK``."""
+    """``$TETHERS_PACK``, else the shipped data pack: package data in an installed wheel, the repository's
+    ``data/pack`` in a checkout (:func:`tethers.shipped.shipped_dir`)."""
     env = os.environ.get("TETHERS_PACK")
     if env:
         return Path(env)
+    from ..shipped import shipped_dir
+
+    found = shipped_dir("pack")
+    if found is not None:
+        return found
     here = Path(__file__).resolve()
     for parent in here.parents:
         cand = parent / "data" / "pack"

@@ -12,7 +12,10 @@ Endpoints (GET only)::
     /api/profile           ?country=KAZ&year=2021            the profile (tethers.analysis.profile) as JSON
     /api/view              ?country=KAZ&start=1992&end=2021[&year=][&poles=RUS,CHN,…][&scenario=name]
                            [&options=name[&budget=USD]]   strategic options: each alone + best mix within budget
+    /api/world             ?measure=import_share:RUS&year=2021   one measure for every country
+                           (tethers.analysis.world), sorted, for the World page's map and table
     /api/health            liveness
+    /world                 the World page (choropleth from the shipped Natural Earth geometry + sorted table)
 
 Safety: every query parameter is validated (unknown or repeated parameters, bad values → 422 with a
 message; unknown country → 404), bodies and long query strings are refused (413), no file path is
@@ -91,7 +94,11 @@ ASSETS: dict[str, tuple[Callable[[], bytes], str]] = {
     "style.css": (lambda: _template("style.css"), "text/css; charset=utf-8"),
     "render.js": (lambda: _template("render.js"), "text/javascript; charset=utf-8"),
     "plotly.min.js": (_plotly, "text/javascript; charset=utf-8"),
+    "world.html": (lambda: _static("world.html"), "text/html; charset=utf-8"),
+    "world.js": (lambda: _static("world.js"), "text/javascript; charset=utf-8"),
+    "world110.geojson": (lambda: _static("world110.geojson"), "application/geo+json"),
 }
+WORLD_DEFAULTS = {"measure": "import_share:RUS", "year": 2021}
 
 
 # --------------------------------------------------------------------------------------------- params
@@ -207,7 +214,7 @@ class Dashboard:
         self._log = log or (lambda msg: print(msg, file=sys.stderr))
         self._routes: dict[str, Callable[[dict], tuple[bytes, str]]] = {
             "/api/options": self._options, "/api/view": self._view, "/api/profile": self._profile,
-            "/api/health": self._health,
+            "/api/health": self._health, "/api/world": self._world,
         }
 
     # ---- WSGI entry
@@ -233,6 +240,8 @@ class Dashboard:
         path = environ.get("PATH_INFO") or "/"
         if path in ("/", "/index.html"):
             return self._asset("index.html") + ([("Cache-Control", "no-cache")],)
+        if path in ("/world", "/world.html"):
+            return self._asset("world.html") + ([("Cache-Control", "no-cache")],)
         if path.startswith("/static/"):
             return self._asset(path.removeprefix("/static/")) + ([("Cache-Control", "max-age=3600")],)
         route = self._routes.get(path)
@@ -355,6 +364,16 @@ class Dashboard:
 
         return self._cached(("profile", country, year, self._atlas_key()), compute), "application/json"
 
+    def _world(self, q) -> tuple[bytes, str]:
+        measure, year = world_params(q)
+
+        def compute() -> bytes:
+            from ..analysis.world import world_view
+
+            return _json(self._with_atlas(lambda a: world_view(measure, year, atlas=a).to_dict()))
+
+        return self._cached(("world", measure, year, self._atlas_key()), compute), "application/json"
+
     def view_params(self, q: dict[str, list[str]]) -> ViewParams:
         """Validate the parameters of /api/view (raises :class:`HTTPError`)."""
         _check_names(q, ("country", "start", "end", "year", "poles", "scenario", "options", "budget"))
@@ -408,17 +427,30 @@ class Dashboard:
         return self._cached(key, compute), "application/json"
 
 
+def world_params(q: dict[str, list[str]]) -> tuple[str, int]:
+    """Validate the parameters of /api/world: ``measure`` (import_share:POLE, export_share:POLE, balance) and
+    ``year`` (raises :class:`HTTPError` 422 with a one-line message)."""
+    from ..analysis.world import parse_measure
+    from ..errors import TethersError
+
+    _check_names(q, ("measure", "year"))
+    raw = _one(q, "measure") or WORLD_DEFAULTS["measure"]
+    try:
+        measure = parse_measure(raw).id
+    except TethersError as exc:
+        raise HTTPError(422, str(exc), param="measure") from None
+    return measure, _year(q, "year", WORLD_DEFAULTS["year"])
+
+
 def _json(obj) -> bytes:
     return json.dumps(obj, ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode("utf-8")
 
 
 def _shipped_folder(name: str) -> Path | None:
-    """The repository's ``name/`` folder of YAML files (beside ``pyproject.toml``), if there is one."""
-    for parent in Path(__file__).resolve().parents:
-        cand = parent / name
-        if cand.is_dir() and any(cand.glob("*.yaml")) and (parent / "pyproject.toml").exists():
-            return cand
-    return None
+    """The shipped ``name/`` folder of YAML files (the repository's, or the installed wheel's copy), if any."""
+    from ..shipped import shipped_dir
+
+    return shipped_dir(name)
 
 
 def default_scenario_dir() -> Path | None:

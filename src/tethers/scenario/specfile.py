@@ -27,6 +27,10 @@ def read_document(path: str | Path, *, what: str, error: type[TethersError],
 
     p = Path(path)
     if not p.exists():
+        from ..shipped import shipped_file
+
+        p = shipped_file(p, what) or p  # `scenarios/eu-2022.yaml` from any folder, or from an installed wheel
+    if not p.exists():
         raise error(f"{p}: no such {what} file")
     suffix = p.suffix.lower()
     if suffix not in suffixes:
