@@ -81,12 +81,31 @@ def critical_cmd(
 
 @app.command("compare")
 def compare_cmd(
-    countries: Annotated[list[str], typer.Argument(help="two or more countries (KAZ UZB KGZ)")],
+    countries: Annotated[list[str] | None, typer.Argument(help="two or more countries (KAZ UZB KGZ)")] = None,
     year: YearOpt = 2021,
     on: OnOpt = "RUS",
+    world: Annotated[bool, typer.Option("--world", help="one measure for every country (a table sorted by value)")] =
+    False,
+    measure: Annotated[str, typer.Option("--measure", help="with --world: import_share:POLE, export_share:POLE or "
+                                         "balance")] = "import_share:RUS",
     fmt: FormatOpt = Format.table,
 ) -> None:
-    """Several countries' dependence on one pole side by side; a missing dimension shows 'no data' and why."""
+    """Several countries' dependence on one pole side by side; a missing dimension shows 'no data' and why.
+    With --world: one measure for every country in a year, sorted, with each row's coverage status."""
+    from ..errors import OptionError
+
+    if world:
+        from ..analysis.world import world_view
+        from ..report.console_world import render_world
+
+        if countries:
+            raise OptionError("--world takes no countries: it lists every country (drop the country arguments)")
+        with _open() as a:
+            view = world_view(measure, year, atlas=a)
+        show(view, fmt, render_world)
+        return
+    if not countries:
+        raise OptionError("compare needs two or more countries (tethers compare KAZ UZB), or --world")
     from ..analysis.dependence import compare
     from ..report.console_measures import render_comparison
 
