@@ -148,4 +148,16 @@ def attribution_markdown(manifest: dict) -> str:
             for inp in e["inputs"]:
                 lines.append(f"  - `{inp['file']}` (sha256 `{inp['sha256'][:16]}…`, {inp['rows']:,} rows read)")
         lines.append("")
+    lines += [
+        "## Shipped outside the pack",
+        "",
+        "### Natural Earth 1:110m admin-0 countries (`src/tethers/dashboard/static/world110.geojson`)",
+        "",
+        "- Publisher: Natural Earth (naturalearthdata.com); public domain (no attribution required; given anyway).",
+        "- Cite as: Made with Natural Earth. Free vector and raster map data @ naturalearthdata.com.",
+        "- Derived by `scripts/derive_world_geometry.py` (177 features, iso3 and name, 2-decimal coordinates) from",
+        "  `ne_110m_admin_0_countries.geojson` as in `nvkelso/natural-earth-vector@0a11ac30`; see",
+        "  `docs/sources/natural_earth.md`. Geometry only: the values drawn on it come from the atlas.",
+        "",
+    ]
     return "\n".join(lines)
