@@ -27,17 +27,26 @@ app.add_typer(data_app, name="data")
 class Format(StrEnum):
     table = "table"
     json = "json"
+    csv = "csv"  # csv, xlsx, parquet: the tidy frames as files (-o/--output; tethers.report.export)
+    xlsx = "xlsx"
+    parquet = "parquet"
+
+
+FILE_FORMATS = (Format.csv, Format.xlsx, Format.parquet)
 
 
 class _State:
     atlas: Path | None = None
     debug: bool = False
+    output: Path | None = None  # -o/--output of the running command (added to every command with --format)
 
 
 state = _State()
 
 AtlasOpt = Annotated[Path | None, typer.Option("--atlas", help="atlas file (default $TETHERS_HOME/atlas.duckdb)")]
-FormatOpt = Annotated[Format, typer.Option("--format", "-f", help="table (Rich) or json")]
+FormatOpt = Annotated[Format, typer.Option(
+    "--format", "-f", help="table (Rich), json, or the tidy frames as files: csv or parquet (one per frame in the "
+    "-o folder), xlsx (one sheet per frame in the -o file)")]
 
 
 @app.callback()
@@ -69,11 +78,58 @@ def _emit_json(obj) -> None:
 
 
 def show(result, fmt: Format, render) -> None:
-    """Print a result: its ``to_dict()`` as JSON, or ``render(result, console)`` as Rich tables."""
+    """Print a result: its ``to_dict()`` as JSON, ``render(result, console)`` as Rich tables, or write its tidy
+    frames as csv/xlsx/parquet files to ``-o/--output`` (:mod:`tethers.report.export`)."""
     if fmt is Format.json:
         _emit_json(result.to_dict())
         return
+    if fmt in FILE_FORMATS:
+        from ..report.export import export_result
+
+        for f in export_result(result, fmt.value, state.output):
+            print(f)
+        return
     render(result, _console())
+
+
+def _frames(frames: dict):
+    from ..report.export import Frames
+
+    return Frames(frames)
+
+
+OutputOpt = Annotated[Path | None, typer.Option(
+    "--output", "-o", help="with --format csv/parquet: folder for one file per table; with xlsx: the .xlsx file")]
+
+
+def _add_output_option(t: typer.Typer) -> None:
+    """Give every command that takes ``--format`` (a parameter ``fmt``) an ``-o/--output`` option for the file
+    formats, unless it has an ``output`` of its own (``report``): commands registered later, in any module, get it
+    too. The value goes to ``state.output``, read by :func:`show`."""
+    import functools
+    import inspect
+
+    for info in t.registered_commands:
+        cb = info.callback
+        if cb is None or getattr(cb, "_tethers_output", False):
+            continue
+        sig = inspect.signature(cb, eval_str=True)
+        if "fmt" not in sig.parameters or "output" in sig.parameters:
+            continue
+
+        def run(*args, _cb=cb, output=None, **kwargs):
+            state.output = output
+            return _cb(*args, **kwargs)
+
+        functools.update_wrapper(run, cb)
+        del run.__wrapped__
+        out = inspect.Parameter("output", inspect.Parameter.KEYWORD_ONLY, default=None, annotation=OutputOpt)
+        run.__signature__ = sig.replace(parameters=[*sig.parameters.values(), out])
+        run.__annotations__ = {**{n: p.annotation for n, p in sig.parameters.items()}, "output": OutputOpt}
+        run._tethers_output = True
+        info.callback = run
+    for group in t.registered_groups:
+        _add_output_option(group.typer_instance)
 
 
 def _progress_bar():
@@ -115,6 +171,8 @@ def atlas_build(
         path = build_atlas(state.atlas, pack_dir=pack, progress=progress)
     with Atlas(path) as a:
         info = a.info()
+    if fmt in FILE_FORMATS:
+        return show(_frames({"tables": info}), fmt, None)
     if fmt is Format.json:
         _emit_json({"atlas": str(path), "tables": info.to_dicts()})
         return
@@ -129,6 +187,8 @@ def atlas_info(fmt: FormatOpt = Format.table) -> None:
     with _open() as a:
         info, meta = a.info(), a.meta()
         path = a.path
+    if fmt in FILE_FORMATS:
+        return show(_frames({"tables": info}), fmt, None)
     if fmt is Format.json:
         _emit_json({"atlas": str(path), "meta": meta, "tables": info.to_dicts()})
         return
@@ -152,6 +212,10 @@ def atlas_add(
     from ..atlas.store import add_file, default_path
 
     added = add_file(source, path, state.atlas or default_path(), replace=replace)
+    if fmt in FILE_FORMATS:
+        import polars as pl
+
+        return show(_frames({"added": pl.DataFrame({"table": list(added), "rows": list(added.values())})}), fmt, None)
     if fmt is Format.json:
         _emit_json({"file": str(path), "source": source, "rows": added})
         return
@@ -170,6 +234,10 @@ def atlas_sources(fmt: FormatOpt = Format.table) -> None:
         s = get_source(sid)
         rows.append({"id": sid, "name": s.name, "licence": s.licence, "tables": list(s.tables),
                      "in_pack": bool(s.redistributable and s.pack_inputs)})
+    if fmt in FILE_FORMATS:
+        import polars as pl
+
+        return show(_frames({"sources": pl.DataFrame(rows)}), fmt, None)
     if fmt is Format.json:
         _emit_json(rows)
         return
@@ -211,6 +279,11 @@ def votes_cmd(
 
     with _open() as a:
         rec = vote_record(country, resolution, atlas=a)
+    if fmt in FILE_FORMATS:
+        import polars as pl
+
+        one = {k: v for k, v in rec.items() if k != "tally"}
+        return show(_frames({"vote": pl.DataFrame([one]), "tally": pl.DataFrame([rec["tally"]])}), fmt, None)
     if fmt is Format.json:
         _emit_json(rec)
         return
@@ -261,6 +334,11 @@ def data_fetch(
             bar.update(tasks[name], completed=done, total=total or None)
 
         files = fetch_source(source, cache_dir=cache, progress=progress, **params)
+    if fmt in FILE_FORMATS:
+        import polars as pl
+
+        return show(_frames({"files": pl.DataFrame({"source": [source] * len(files), "file": [str(f) for f in files]},
+                                                   schema={"source": pl.Utf8, "file": pl.Utf8})}), fmt, None)
     if fmt is Format.json:
         _emit_json({"source": source, "files": [str(f) for f in files]})
         return
@@ -286,6 +364,7 @@ def _register_command_modules() -> None:
 
 
 _register_command_modules()
+_add_output_option(app)
 
 
 # ---------------------------------------------------------------------------------------------- entry

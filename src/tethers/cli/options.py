@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from . import Format, FormatOpt, _console, _emit_json, _open, app
+from . import Format, FormatOpt, _console, _open, app, show
 
 OptionsArg = Annotated[Path, typer.Argument(help="options file (.yaml), e.g. options/kaz-2022.yaml")]
 OnOpt = Annotated[str | None, typer.Option("--on", help="country (default: the file's)")]
@@ -67,8 +67,8 @@ def options_cmd(
     with _open() as a:
         ev = _evaluator(options_file, on, base, scenario, draws, seed, a)
         res = evaluate_options(ev, combos=combos, scenario=ev.spill.spec.name if ev.spill else None)
-    if fmt is Format.json:
-        _emit_json(res.to_dict())
+    if fmt is not Format.table:
+        show(res, fmt, None)
         return
     c = _console()
     dims = [d for d in ("imports", "exports", "minerals_imports", "institutions") if d in res.balance["dimension"]]
@@ -119,8 +119,8 @@ def optimise_cmd(
     with _open() as a:
         ev = _evaluator(options_file, on, base, scenario, draws, seed, a)
         res = optimise(ev, budget=budget, objective=objective, points=points)
-    if fmt is Format.json:
-        _emit_json(res.to_dict())
+    if fmt is not Format.table:
+        show(res, fmt, None)
         return
     c = _console()
     unit = "composite balance (0–1, higher is better)" if objective == "balance" else "spillover S, USD (lower is better)"

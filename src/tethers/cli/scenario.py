@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from . import Format, FormatOpt, _console, _emit_json, _open, _progress_bar, app
+from . import Format, FormatOpt, _console, _open, _progress_bar, app, show
 
 SpecArg = Annotated[Path, typer.Argument(help="scenario file (.yaml/.yml/.toml), e.g. scenarios/eu-2022.yaml")]
 OnOpt = Annotated[str, typer.Option("--on", help="third country (ISO3, ISO2, UN number or name)")]
@@ -82,8 +82,8 @@ def sanction_cmd(
     res = _run_draws(draws, lambda a, bar: simulate(
         spec, country=on, base_year=year, atlas=a, draws=draws, seed=seed, workers=workers, scheduler=scheduler,
         channels=_channels(channels), extra=_extra(holdings), progress=bar))
-    if fmt is Format.json:
-        _emit_json(res.to_dict())
+    if fmt is not Format.table:
+        show(res, fmt, None)
         return
     render_result(res.tidy(), _console(), title=heading(res.scenario, res.country, res.base_year), notes=res.notes,
                   details=details, n_draws=res.n_draws, seed=res.seed)
@@ -110,8 +110,8 @@ def backtest_cmd(
     bt = _run_draws(draws, lambda a, bar: backtest(
         spec, country=on, base_year=base, outcome_year=outcome, atlas=a, draws=draws, seed=seed, workers=workers,
         scheduler=scheduler, progress=bar))
-    if fmt is Format.json:
-        _emit_json(bt.to_dict())
+    if fmt is not Format.table:
+        show(bt, fmt, None)
         return
     title = (f"backtest: {bt.result.scenario} on {bt.result.country}, simulated on {base} data vs observed {outcome} "
              f"({bt.result.n_draws} draws, seed {bt.result.seed})")
