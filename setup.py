@@ -22,6 +22,8 @@ KEEP = ("*.parquet", "*.json", "*.yaml", "*.yml", "*.toml", "*.md")
 
 class BuildPyWithShippedData(build_py):
     def run(self):
+        if not getattr(self, "editable_mode", False):  # no stale modules from an earlier build (build/ persists)
+            shutil.rmtree(Path(self.build_lib) / "tethers", ignore_errors=True)
         super().run()
         if getattr(self, "editable_mode", False):
             return
