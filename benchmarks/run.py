@@ -666,6 +666,27 @@ def blas_info(env: dict) -> str:
     return res.stdout.strip() or res.stderr.strip()[-200:]
 
 
+def bench_atlas(scratch: Path, R: int, *, log=print, atlas: Path | None = None) -> list[dict]:
+    """Profile of 30 countries (warm and first call) and the balance index of every country, 2000–2022, on an
+    atlas built from the shipped pack (issue 12's targets: < 300 ms per warm profile, < 60 s, < 2 GiB)."""
+    from tethers.atlas.store import build_atlas
+
+    log("6. atlas")
+    atlas = atlas or build_atlas(scratch / "atlas-bench.duckdb")
+    impls = [("profile, warm (30 countries)", "atlas/profile_warm", {"atlas": str(atlas)}),
+             ("profile, first call (30 countries)", "atlas/profile_cold", {"atlas": str(atlas)})]
+    recs = measure_case("atlas", "profile of 30 countries, 2020", impls, repeats=R,
+                        reference="profile, first call (30 countries)", log=log)
+    for r in recs:
+        r["note"] = f"{1000 * r['median_s'] / 30:.0f} ms per profile (target < 300 ms warm)"
+    impls = [("balance, every country 2000–2022", "atlas/balance_all", {"atlas": str(atlas)})]
+    bal = measure_case("atlas", "balance index, all countries", impls, repeats=max(1, R - 2),
+                       reference="balance, every country 2000–2022", log=log)
+    _profile_into(bal, impls)
+    bal[0]["note"] = "target < 60 s and < 2 GiB peak; one open atlas, every reporter with a world row"
+    return recs + bal
+
+
 def main(argv: list[str] | None = None) -> None:  # noqa: C901 - a flat script of the four benchmarks
     ap = argparse.ArgumentParser(description="tethers benchmarks → BENCHMARKS.md")
     ap.add_argument("--quick", action="store_true", help="1 M rows, Leontief up to 2,000 sectors")
@@ -674,7 +695,8 @@ def main(argv: list[str] | None = None) -> None:  # noqa: C901 - a flat script o
     ap.add_argument("--out", type=Path, default=ROOT / "BENCHMARKS.md")
     ap.add_argument("--json", type=Path, default=HERE / "results.json")
     ap.add_argument("--child", nargs=2, metavar=("NAME", "ARGS"), help=argparse.SUPPRESS)
-    ap.add_argument("--only", choices=["diversion"], help="run one benchmark and merge it into the existing results")
+    ap.add_argument("--only", choices=["diversion", "atlas"],
+                    help="run one benchmark and merge it into the existing results")
     args = ap.parse_args(argv)
     if args.child:
         child(args.child[0], json.loads(args.child[1]))
@@ -682,7 +704,8 @@ def main(argv: list[str] | None = None) -> None:  # noqa: C901 - a flat script o
     if args.only:
         scratch = args.data / "scratch-only"
         scratch.mkdir(parents=True, exist_ok=True)
-        new = bench_diversion(scratch, args.repeats)
+        new = (bench_diversion(scratch, args.repeats) if args.only == "diversion"
+               else bench_atlas(scratch, args.repeats))
         when = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
         for r in new:
             r["note"] += f" (run {when} with --only {args.only}, load average {[round(x, 2) for x in os.getloadavg()]})"
@@ -797,24 +820,7 @@ def main(argv: list[str] | None = None) -> None:  # noqa: C901 - a flat script o
     results += recs
 
     # 6. per-country commands on the shipped pack (issue 12: profile < 300 ms warm, all-country balance < 60 s)
-    log("6. atlas")
-    impls = [("profile, warm (30 countries)", "atlas/profile_warm", {"atlas": str(check_atlas)}),
-             ("profile, first call (30 countries)", "atlas/profile_cold", {"atlas": str(check_atlas)})]
-    recs = measure_case("atlas", "profile of 30 countries, 2020", impls, repeats=R,
-                        reference="profile, first call (30 countries)", log=log)
-    for r in recs:
-        r["note"] = f"{1000 * r['median_s'] / 30:.0f} ms per profile (target < 300 ms warm)"
-    results += recs
-    impls = [("balance, every country 2000–2022", "atlas/balance_all", {"atlas": str(check_atlas)})]
-    recs = measure_case("atlas", "balance index, all countries", impls, repeats=max(1, R - 2),
-                        reference="balance, every country 2000–2022", log=log)
-    _profile_into(recs, impls)
-    recs[0]["note"] = "target < 60 s and < 2 GiB peak; one open atlas, every reporter with a world row"
-    results += recs
-
-    # 7. diversion channel (issue 13: gravity estimation < 30 s, backtest with 1,000 draws < 10 s) ----------
-    log("7. diversion")
-    results += bench_diversion(scratch, R, log=log)
+    results += bench_atlas(scratch, R, log=log, atlas=check_atlas)
 
     from schema import validate_record
 

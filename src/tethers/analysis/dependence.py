@@ -153,7 +153,8 @@ def dependence(country: str, on: str = "RUS", year: int = 2021, *, atlas: Atlas 
     atlas = atlas or open_atlas()
     try:
         ctx = Context(atlas, iso3, pole, year, pole_members(pole, year, country=iso3), {"fx_window": fx_window})
-        sections = tuple(dim.section(ctx) for dim in registry.registered())
+        with atlas.memo():  # several dimensions read the same rows (trade totals, routes, memberships)
+            sections = tuple(dim.section(ctx) for dim in registry.registered())
         notes = []
         if not any(s.status in ("ok", "partial") for s in sections):
             notes.append(f"the atlas has no data on {iso3} and {pole} in {year}")

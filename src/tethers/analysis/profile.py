@@ -88,16 +88,17 @@ def profile(country: str, year: int, *, atlas: Atlas | None = None, top: int = 1
     own = atlas is None
     atlas = atlas or open_atlas()
     try:
-        notes: list[str] = []
-        totals, partners, pole_tbl, trade_src, cover = _trade_section(atlas, iso3, year, top, poles, notes)
-        members, member_src = _membership_section(atlas, iso3, year, poles, notes)
-        votes, align, vote_src = _votes_section(atlas, iso3, year, poles, notes)
-        energy, energy_src = energy_by_pole(atlas, iso3, year, poles)
-        dims, dim_cover = dimension_table(atlas, iso3, year, poles)
-        sources = pl.concat([trade_src, member_src, vote_src, energy_src], how="vertical_relaxed").unique(
-            maintain_order=True)
-        return Profile(iso3, countries.name(iso3), year, totals, partners, pole_tbl, members, votes, align, sources,
-                       notes, energy, dims, {**cover, **dim_cover})
+        with atlas.memo():
+            notes: list[str] = []
+            totals, partners, pole_tbl, trade_src, cover = _trade_section(atlas, iso3, year, top, poles, notes)
+            members, member_src = _membership_section(atlas, iso3, year, poles, notes)
+            votes, align, vote_src = _votes_section(atlas, iso3, year, poles, notes)
+            energy, energy_src = energy_by_pole(atlas, iso3, year, poles)
+            dims, dim_cover = dimension_table(atlas, iso3, year, poles)
+            sources = pl.concat([trade_src, member_src, vote_src, energy_src], how="vertical_relaxed").unique(
+                maintain_order=True)
+            return Profile(iso3, countries.name(iso3), year, totals, partners, pole_tbl, members, votes, align, sources,
+                           notes, energy, dims, {**cover, **dim_cover})
     finally:
         if own:
             atlas.close()

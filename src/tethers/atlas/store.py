@@ -270,9 +270,26 @@ class Atlas:
         except duckdb.IOException as exc:
             raise AtlasBusyError(f"{self.path}: cannot open the atlas ({str(exc).splitlines()[0]})") from None
         _check_version(self._con, self.path)
+        self._memo: dict | None = None
 
     def close(self) -> None:
         self._con.close()
+
+    @contextlib.contextmanager
+    def memo(self) -> Iterator[Atlas]:
+        """Within the block, a query asked again with the same parameters returns the frame read the first time.
+
+        The connection is read-only, so the answer cannot change; a command that reads the same rows for several
+        poles or dimensions (``profile``, ``dependence``) reads them once. Nested blocks share the outer memo.
+        """
+        outer = self._memo
+        if outer is None:
+            self._memo = {}
+        try:
+            yield self
+        finally:
+            if outer is None:
+                self._memo = None
 
     def __enter__(self) -> Atlas:
         return self
@@ -281,7 +298,16 @@ class Atlas:
         self.close()
 
     def sql(self, query: str, params: list | dict | None = None) -> pl.DataFrame:
-        """Run a read-only query with bound parameters; returns a Polars frame."""
+        """Run a read-only query with bound parameters; returns a Polars frame (memoised inside :meth:`memo`)."""
+        if self._memo is not None:
+            key = (query, _frozen(params))
+            hit = self._memo.get(key)
+            if hit is None:
+                hit = self._memo[key] = self._run(query, params)
+            return hit
+        return self._run(query, params)
+
+    def _run(self, query: str, params: list | dict | None) -> pl.DataFrame:
         return pl.from_arrow(self._con.sql(query, params=params or None).to_arrow_table())  # type: ignore[return-value]
 
     def table(self, name: str, **equals: object) -> pl.DataFrame:
@@ -324,6 +350,15 @@ class Atlas:
         if table_name:
             return self.sql("SELECT * FROM provenance WHERE table_name = ? ORDER BY source, file", [table_name])
         return self.sql("SELECT * FROM provenance ORDER BY table_name, source, file")
+
+
+def _frozen(value):
+    """A hashable copy of query parameters (lists → tuples, dicts → sorted item tuples)."""
+    if isinstance(value, dict):
+        return tuple(sorted((k, _frozen(v)) for k, v in value.items()))
+    if isinstance(value, list | tuple):
+        return tuple(_frozen(v) for v in value)
+    return value
 
 
 def open_atlas(path: str | Path | None = None, *, build_if_missing: bool = True) -> Atlas:

@@ -178,6 +178,8 @@ def _own_import_readings(ctx: Context, gas_routes: pl.DataFrame) -> list[dict]:
     if len(ctx.members) != 1 or ctx.country in ctx.members:
         return []
     (member,) = tuple(ctx.members)
+    if not _on_a_route(gas_routes, member):
+        return []  # no route crosses the pole: nothing comes 'via' it (the readings would give via = 0)
     imports = qm.energy_imports(ctx.atlas, [ctx.country], year=ctx.year, carrier="gas")
     if imports.height == 0:
         return []
@@ -214,12 +216,14 @@ def _transit_provided(ctx: Context, gas_routes: pl.DataFrame) -> list[dict]:
     imports = qm.energy_imports(ctx.atlas, ctx.members, year=ctx.year, carrier="gas")
     if imports.height == 0 or ctx.country in ctx.members:
         return []
-    through = transit_through(imports, gas_routes, ctx.country, year=ctx.year)
-    via = float(through["via"].sum())
+    # a country no route crosses carries nothing through it: transit_through would give 0 (skipped, same result)
+    via = float(transit_through(imports, gas_routes, ctx.country, year=ctx.year)["via"].sum()) \
+        if _on_a_route(gas_routes, ctx.country) else 0.0
     unit = imports["unit"][0]
     total = float(imports["volume"].sum())
     pipeline = float(imports.filter(pl.col("mode") == "pipeline")["volume"].sum())
-    read = dict(readings(imports, gas_routes, ctx.country, year=ctx.year).select("reading", "share").rows())
+    read = dict(readings(imports, gas_routes, ctx.country, year=ctx.year).select("reading", "share").rows()) \
+        if via > 0 else {}
     three = [] if via <= 0 else [  # the three readings of "the pole's gas from/via the country"
         metric("gas_imports_from_share", f"share of {ctx.on}'s gas imports FROM the country (origin)", read["from"],
                "share", text="reading 'from': F/M, gas produced in the country"),
@@ -237,6 +241,12 @@ def _transit_provided(ctx: Context, gas_routes: pl.DataFrame) -> list[dict]:
         metric("gas_transit_provided_pipeline_share", f"share of {ctx.on}'s pipeline gas imports crossing the country",
            via / pipeline if pipeline > 0 else None, "share"),
     ]
+
+
+def _on_a_route(routes: pl.DataFrame, country: str) -> bool:
+    """Whether ``country`` is on any of ``routes`` (``countries`` is the ';'-joined list along the route)."""
+    return bool(routes.height) and routes["countries"].str.split(";").list.eval(pl.element().str.strip_chars()) \
+        .list.contains(country).any()
 
 
 def _flows_src(df: pl.DataFrame) -> list[str]:
