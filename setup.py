@@ -3,7 +3,7 @@
 ``build_py`` copies the repository's data pack (``data/pack``), example scenarios (``scenarios/``) and
 strategic-options files (``options/``) into the wheel as ``tethers/data/{pack,scenarios,options}``, so that
 ``pip install tethers-*.whl`` brings everything ``tethers atlas build`` and the examples need. The repository
-folders stay the one source of truth (``make pack`` writes ``data/pack``); ``tethers.shipped`` finds the copies
+folders stay the one source of truth (``make pack`` writes ``data/pack``); ``tethers.atlas.shipped`` finds the copies
 in an installed wheel and the originals in a checkout. Editable installs copy nothing.
 """
 

@@ -57,7 +57,7 @@ def installed(tmp_path_factory):
 
 def test_the_wheel_carries_the_repository_pack_scenarios_and_options(installed):
     bin_, env, work = installed
-    code = "import json; from tethers.shipped import shipped_dir; print(json.dumps({n: str(shipped_dir(n)) for n in ('pack', 'scenarios', 'options')}))"
+    code = "import json; from tethers.atlas.shipped import shipped_dir; print(json.dumps({n: str(shipped_dir(n)) for n in ('pack', 'scenarios', 'options')}))"
     dirs = {k: Path(v) for k, v in json.loads(_run([str(bin_ / "python"), "-c", code], cwd=work, env=env).stdout).items()}
     for name, repo in (("pack", ROOT / "data" / "pack"), ("scenarios", ROOT / "scenarios"), ("options", ROOT / "options")):
         assert "site-packages" in dirs[name].parts, dirs[name]

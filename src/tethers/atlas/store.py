@@ -47,11 +47,11 @@ def default_path() -> Path:
 
 def default_pack_dir() -> Path:
     """``$TETHERS_PACK``, else the shipped data pack: package data in an installed wheel, the repository's
-    ``data/pack`` in a checkout (:func:`tethers.shipped.shipped_dir`)."""
+    ``data/pack`` in a checkout (:func:`tethers.atlas.shipped.shipped_dir`)."""
     env = os.environ.get("TETHERS_PACK")
     if env:
         return Path(env)
-    from ..shipped import shipped_dir
+    from .shipped import shipped_dir
 
     found = shipped_dir("pack")
     if found is not None:

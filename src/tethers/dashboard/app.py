@@ -448,7 +448,7 @@ def _json(obj) -> bytes:
 
 def _shipped_folder(name: str) -> Path | None:
     """The shipped ``name/`` folder of YAML files (the repository's, or the installed wheel's copy), if any."""
-    from ..shipped import shipped_dir
+    from ..atlas.shipped import shipped_dir
 
     return shipped_dir(name)
 

@@ -35,7 +35,7 @@ from dataclasses import dataclass, replace
 import polars as pl
 
 from ..errors import OptionError
-from ..exact import fsum, fsum_agg
+from ..measures.exact import fsum, fsum_agg
 from .spec import Membership, NeighbourTrade, RouteCapacity, SupplierShift, product_key
 
 __all__ = ["Tables", "shift_supplier", "add_neighbour_trade", "add_route_capacity", "change_membership", "apply",

@@ -30,7 +30,7 @@ import polars as pl
 
 from ..dimensions.base import json_safe
 from ..errors import OptionError
-from ..exact import fsum, fsum_agg
+from ..measures.exact import fsum, fsum_agg
 from .counterfactual import Tables, apply_levels, shifted_usd
 from .spec import OptionSet, SupplierShift
 

@@ -32,7 +32,7 @@ import polars as pl
 
 from ..countries import CENTRAL_ASIA, eu_members, resolve
 from ..errors import DataNotAvailableError, OptionError
-from ..exact import fsum, mean_agg, sd_agg
+from ..measures.exact import fsum, mean_agg, sd_agg
 from .channels import CHANNELS
 from .channels.base import EFFECT_COLUMNS, Channel, Context, Param
 from .observed import _band, _bt_row, _central_value, _draw_values

@@ -40,7 +40,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from ..exact import fsum
+from ..measures.exact import fsum
 
 __all__ = ["GravityEstimates", "panel", "estimate", "customs_unions", "landlocked", "FORMULAS", "fepois"]
 
@@ -173,7 +173,13 @@ def panel(trade: pl.DataFrame, distances: pl.DataFrame, *, base_year: int,
 
 
 def fepois(df: pl.DataFrame, formula: str, *, cluster: str = "pair"):
-    """pyfixest ``fepois`` on ``df`` with standard errors clustered by ``cluster`` (the fitted model)."""
+    """pyfixest ``fepois`` on ``df`` with standard errors clustered by ``cluster`` (the fitted model).
+
+    pyfixest's Rust demeaner runs on rayon's global thread pool, whose parallel sums come out in a different
+    order from run to run (last digits of the covariance); one thread makes the fit the same in every process, so
+    seeded simulations stay byte-identical. Set before pyfixest first runs; a caller's own setting is kept.
+    """
+    os.environ.setdefault("RAYON_NUM_THREADS", "1")
     import pyfixest as pf
 
     with warnings.catch_warnings():
@@ -200,20 +206,29 @@ class GravityEstimates:
     vcov_cov: np.ndarray  # pair-clustered covariance of model ``cov`` (rows/columns in TERMS order)
 
 
+SIGNIFICANT = 10  # digits kept of every estimate: the IRLS fit converges to ~1e-8, the rest is thread-order noise
+
+
+def _r(x) -> float:
+    """``x`` to :data:`SIGNIFICANT` significant digits: a fresh fit and a cached one (or two processes fitting at
+    once, with multi-threaded linear algebra summing in another order) give the same bits to the simulator."""
+    return float(f"{float(x):.{SIGNIFICANT}g}")
+
+
 def estimate(df: pl.DataFrame, what: str = "") -> GravityEstimates:
-    """Fit both models on the panel from :func:`panel`."""
+    """Fit both models on the panel from :func:`panel` (estimates rounded to :data:`SIGNIFICANT` digits)."""
     m_pair = fepois(df, FORMULAS["pair"])
     m_cov = fepois(df, FORMULAS["cov"])
     cp, sp = m_pair.coef(), m_pair.se()
     cc, sc = m_cov.coef(), m_cov.se()
     names = list(m_cov._coefnames)
     idx = [names.index(t) for t in TERMS]
-    vcov = np.asarray(m_cov._vcov, dtype=float)[np.ix_(idx, idx)]
-    coef = {k: float(cc[k]) for k in TERMS if k != "cu"}
-    se = {k: float(sc[k]) for k in TERMS if k != "cu"}
-    coef["cu"], se["cu"] = float(cp["cu"]), float(sp["cu"])
+    vcov = np.vectorize(_r)(np.asarray(m_cov._vcov, dtype=float)[np.ix_(idx, idx)])
+    coef = {k: _r(cc[k]) for k in TERMS if k != "cu"}
+    se = {k: _r(sc[k]) for k in TERMS if k != "cu"}
+    coef["cu"], se["cu"] = _r(cp["cu"]), _r(sp["cu"])
     return GravityEstimates(
-        coef=coef, se=se, coef_cov={k: float(cc[k]) for k in TERMS}, se_cov={k: float(sc[k]) for k in TERMS},
+        coef=coef, se=se, coef_cov={k: _r(cc[k]) for k in TERMS}, se_cov={k: _r(sc[k]) for k in TERMS},
         n_obs={"pair": int(m_pair._N), "cov": int(m_cov._N)}, panel=what, max_year=int(df["year"].max()),
         vcov_cov=vcov,
     )

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from ..exact import fsum, fsum_agg
+from ..measures.exact import fsum, fsum_agg
 
 SpilloverResult = Any  # tethers.scenario.engine.SpilloverResult (not imported: the engine imports this module)
 

@@ -27,7 +27,7 @@ def read_document(path: str | Path, *, what: str, error: type[TethersError],
 
     p = Path(path)
     if not p.exists():
-        from ..shipped import shipped_file
+        from ..atlas.shipped import shipped_file
 
         p = shipped_file(p, what) or p  # `scenarios/eu-2022.yaml` from any folder, or from an installed wheel
     if not p.exists():

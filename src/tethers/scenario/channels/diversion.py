@@ -60,6 +60,7 @@ import numpy as np
 import polars as pl
 
 from ...countries import eu_members
+from ...measures.exact import fsum, fsum_agg
 from .. import gravity as grav
 from ..spec import ScenarioSpec
 from .base import Context, Param, effects
@@ -167,7 +168,7 @@ def _coalition_exports(trade: pl.DataFrame, coalition: frozenset[str], year: int
     if not parts:
         return pl.DataFrame(schema={"partner": pl.Utf8, "value_usd": pl.Float64}), ""
     df = pl.concat(parts).filter(~pl.col("partner").is_in([*_AGG, *coalition]))
-    return df.group_by("partner").agg(pl.col("value_usd").sum()).sort("partner"), ", ".join(basis)
+    return df.group_by("partner").agg(fsum_agg("value_usd")).sort("partner"), ", ".join(basis)
 
 
 def _member_weights(trade: pl.DataFrame, coalition: frozenset[str], targets: frozenset[str],
@@ -180,7 +181,7 @@ def _member_weights(trade: pl.DataFrame, coalition: frozenset[str], targets: fro
     members = sorted(coalition)
     t = trade.filter((pl.col("year") == year) & (pl.col("classification") == "TOTAL") & (pl.col("flow") == "export")
                      & pl.col("reporter").is_in(members) & pl.col("partner").is_in(list(targets)))
-    v = {c: float(_pick_source(t.filter(pl.col("reporter") == c))["value_usd"].sum()) for c in members}
+    v = {c: fsum(_pick_source(t.filter(pl.col("reporter") == c))["value_usd"]) for c in members}
     have = [c for c in members if v[c] > 0]
     if len(have) >= 0.8 * len(members):
         tot = sum(v[c] for c in have)
@@ -202,7 +203,7 @@ def _coalition_share(ctx: Context, year: int) -> tuple[float | None, str]:
     yr = int(world["year"].max())
     world = _pick_source(world.filter(pl.col("year") == yr))
     src = world["source"][0]
-    m_t = float(world["value_usd"].sum())
+    m_t = fsum(world["value_usd"])
     g = ctx.extra.get("gravity_trade")
     if g is None or m_t <= 0:
         return None, ""
@@ -211,7 +212,7 @@ def _coalition_share(ctx: Context, year: int) -> tuple[float | None, str]:
                       & (pl.col("classification") == "TOTAL"))
     if from_c.height == 0:
         return None, ""
-    return float(from_c["value_usd"].sum()) / m_t, f"{src} {yr}, reported by {'+'.join(sorted(ctx.targets))}"
+    return fsum(from_c["value_usd"]) / m_t, f"{src} {yr}, reported by {'+'.join(sorted(ctx.targets))}"
 
 
 def prepare(spec: ScenarioSpec, ctx: Context) -> _Prepared:
@@ -226,7 +227,7 @@ def prepare(spec: ScenarioSpec, ctx: Context) -> _Prepared:
     beta = np.array([est.coef_cov[t] for t in TERMS])
     chol = np.linalg.cholesky(est.vcov_cov + 1e-12 * np.eye(len(TERMS)))
     cx, basis = _coalition_exports(ctx.trade, ctx.coalition, y)
-    x_ct = float(cx.filter(pl.col("partner").is_in(list(ctx.targets)))["value_usd"].sum())
+    x_ct = fsum(cx.filter(pl.col("partner").is_in(list(ctx.targets)))["value_usd"])
     hubs_df = cx.filter(~pl.col("partner").is_in(list(ctx.targets)) & (pl.col("value_usd") > 0))
     terms = grav.pair_terms(dist_all)
     cu = grav.customs_unions()
@@ -236,7 +237,7 @@ def prepare(spec: ScenarioSpec, ctx: Context) -> _Prepared:
     keep = np.array([c in geo for c in members], dtype=bool)
     members, s_c = [c for c in members if c in geo], s_c[keep] / s_c[keep].sum()
     tgts = sorted(ctx.targets)
-    x_t = np.array([float(cx.filter(pl.col("partner") == t)["value_usd"].sum()) for t in tgts])
+    x_t = np.array([fsum(cx.filter(pl.col("partner") == t)["value_usd"]) for t in tgts])
     s_t = x_t / x_t.sum() if x_t.sum() > 0 else np.full(len(tgts), 1.0 / len(tgts))
     # hubs need GeoDist terms from every member and to every target (GeoDist covers ~224 economies)
     cand = hubs_df["partner"].to_list()
@@ -247,7 +248,7 @@ def prepare(spec: ScenarioSpec, ctx: Context) -> _Prepared:
     z_ch = _terms(terms, members, hubs, reverse=False, year=y, cu=cu)
     z_ht = _terms(terms, tgts, hubs, reverse=True, year=y, cu=cu)
     off = official_totals(ctx.trade, k, y)
-    x_kt = float(off.filter((pl.col("flow") == "export") & pl.col("partner").is_in(list(ctx.targets)))["value_usd"].sum())
+    x_kt = fsum(off.filter((pl.col("flow") == "export") & pl.col("partner").is_in(list(ctx.targets)))["value_usd"])
     if x_kt <= 0:
         notes.append(f"no official exports of {k} to the targets in {y}: its export change is not computed")
     x_ban = None
@@ -268,7 +269,7 @@ def prepare(spec: ScenarioSpec, ctx: Context) -> _Prepared:
     if ctx.coalition - eu_members(y) and "USA" in ctx.coalition and "USA" not in basis:
         notes.append("coalition exports from members other than the EU27 are not in the atlas: the lost coalition "
                      "supply counts the EU27 only (understated)")
-    x_ck = float(cx.filter(pl.col("partner") == k)["value_usd"].sum())
+    x_ck = fsum(cx.filter(pl.col("partner") == k)["value_usd"])
     c, se = est.coef_cov, est.se_cov
     notes.append(
         f"gravity (PPML, pyfixest fepois, pair-clustered se) on {est.panel}: ln distance {c['ln_dist']:.3f} "

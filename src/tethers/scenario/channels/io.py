@@ -57,7 +57,7 @@ import polars as pl
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
-from ...exact import fsum
+from ...measures.exact import fsum
 from .. import spec as _spec
 from .base import Context, Param, effects
 

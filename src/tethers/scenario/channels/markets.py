@@ -61,7 +61,7 @@ from scipy import stats
 
 from ...countries import try_resolve
 from ...errors import OptionError, SourceFormatError
-from ...exact import fsum
+from ...measures.exact import fsum
 from ..spec import ScenarioSpec
 from .base import Context, Param, effects
 

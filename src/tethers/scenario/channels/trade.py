@@ -82,7 +82,7 @@ import polars as pl
 
 from ...atlas.queries import TRADE_PRECEDENCE
 from ...countries import eu_members
-from ...exact import fsum, fsum_agg
+from ...measures.exact import fsum, fsum_agg
 from ..spec import ScenarioSpec
 from .base import Context, Param, effects
 

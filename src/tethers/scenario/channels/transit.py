@@ -57,7 +57,7 @@ import networkx as nx
 import polars as pl
 
 from ...countries import CENTRAL_ASIA, POLE_ORDER, eu_members, pole_map
-from ...exact import fsum, fsum_agg
+from ...measures.exact import fsum, fsum_agg
 from ...measures.trade import pole_ids
 from .. import spec as _spec
 from .base import Context, Param, effects
