@@ -44,6 +44,7 @@ import polars as pl
 
 from ..countries import POLE_ORDER
 from ..errors import OptionError
+from .exact import fsum_agg
 from .trade import FrameLike, as_frame, choose, pole_ids
 
 RowChoice = Literal["exclude", "pole"]
@@ -92,8 +93,8 @@ def balance_index(
     kf = float(k)
     out = df.group_by(keys).agg(
         row_share=pl.col("row_share").first(),
-        hhi=(s**2).sum(),
-        plogp=_plogp(s).sum(),
+        hhi=fsum_agg(s**2),  # exact sums: the same bits in every process (pola-rs/polars#25163)
+        plogp=fsum_agg(_plogp(s)),
         total=pl.col("total").first(),
     )
     nan = float("nan")
@@ -154,8 +155,8 @@ def composite(
         df.with_columns(_w=w)
         .group_by(keys)
         .agg(
-            _num=(pl.col("_w") * x).sum(),
-            _den=pl.when(present).then(pl.col("_w")).otherwise(0.0).sum(),
+            _num=fsum_agg(pl.col("_w") * x),
+            _den=fsum_agg(pl.when(present).then(pl.col("_w")).otherwise(0.0)),
             n_dimensions=present.sum(),
         )
         .with_columns(
@@ -247,17 +248,18 @@ def _renormalised(
     pole = pl.when(pl.col("pole").is_in(named)).then(pl.col("pole")).otherwise(pl.lit("ROW"))
     base = (  # sorted before and after grouping: a fixed float summation order
         df.select(*keys, pole.alias("pole"), v.alias("v")).sort([*keys, "pole", "v"])
-        .group_by([*keys, "pole"]).agg(pl.col("v").sum()).sort([*keys, "pole"])
+        .group_by([*keys, "pole"]).agg(fsum_agg("v")).sort([*keys, "pole"])
     )
     all_total = base.group_by(keys).agg(
-        _all=pl.col("v").sum(), _row=pl.col("v").filter(pl.col("pole") == "ROW").sum()
+        _all=fsum_agg("v"), _row=fsum_agg(pl.col("v").filter(pl.col("pole") == "ROW"))
     )
     grid = base.select(keys).unique().join(pl.DataFrame({"pole": used}), how="cross")
     out = (
         grid.join(base, on=[*keys, "pole"], how="left")
         .with_columns(pl.col("v").fill_null(0.0))
         .sort([*keys, "pole"])  # a fixed summation order
-        .with_columns(total=pl.col("v").sum().over(keys))
+        .join(base.filter(pl.col("pole").is_in(used)).group_by(keys).agg(total=fsum_agg("v")), on=keys, how="left")
+        .with_columns(pl.col("total").fill_null(0.0))
         .with_columns(s=pl.col("v") / pl.col("total"))
         .join(all_total, on=keys, how="left")
         .with_columns(row_share=pl.col("_row") / pl.col("_all"))

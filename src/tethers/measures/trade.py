@@ -29,6 +29,7 @@ import pyarrow as pa
 from ..atlas.schema import FLOWS
 from ..countries import POLE_ORDER, pole_map, resolve
 from ..errors import OptionError
+from .exact import fsum_agg
 
 FrameLike = pl.DataFrame | pl.LazyFrame | pa.Table
 FlowArg = Literal["import", "export"] | None
@@ -137,14 +138,16 @@ def pole_shares(
             pl.col("pole").fill_null("ROW")
         )
     )
-    summed = tagged.group_by([*keys, "pole"]).agg(pl.col("value_usd").sum())
+    summed = tagged.group_by([*keys, "pole"]).agg(fsum_agg("value_usd"))  # exact: the same bits in every process
     grid = partners.select(keys).unique().join(pl.DataFrame({"pole": ids}), how="cross")
     order = {p: i for i, p in enumerate(ids)}
+    total = tagged.filter(pl.col("pole").is_in(ids)).group_by(keys).agg(_total=fsum_agg("value_usd"))
     return (
         grid.join(summed, on=[*keys, "pole"], how="left")
         .with_columns(pl.col("value_usd").fill_null(0.0))
-        .sort([*keys, "pole"])  # a fixed summation order
-        .with_columns(share=pl.col("value_usd") / pl.col("value_usd").sum().over(keys))
+        .join(total, on=keys, how="left")
+        .with_columns(share=pl.col("value_usd") / pl.col("_total").fill_null(0.0))
+        .drop("_total")
         .with_columns(_order=pl.col("pole").replace_strict(order, return_dtype=pl.Int32))
         .sort([*keys, "_order"])
         .select(*keys, "pole", "value_usd", "share")
