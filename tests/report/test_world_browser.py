@@ -51,3 +51,33 @@ def test_world_map_renders_offline(browser, live, tmp_path):
     assert urls and all(u.startswith((live.url, "data:")) for u in urls), urls[:5]
     severe = [e["message"] for e in browser.get_log("browser") if e["level"] == "SEVERE"]
     assert not severe, severe
+
+
+def test_report_world_section_renders_offline(browser, views, atlas_path, tmp_path):
+    """`report --world`: the section's map is drawn in the report file, from the embedded geometry, offline."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    from tethers.analysis.world import world_view
+    from tethers.atlas.store import Atlas
+    from tethers.report.html import render_report
+    from tethers.report.html_world import insert_world_section
+
+    from .conftest import embedded
+
+    with Atlas(atlas_path) as a:
+        wv = world_view("import_share:RUS", 2020, atlas=a).to_dict()
+    html = insert_world_section(render_report(views("KAZ")), wv, "KAZ", "Kazakhstan")
+    path = tmp_path / "kaz-world.html"
+    path.write_text(html, encoding="utf-8")
+    requested_urls(browser)  # drain the log of earlier pages
+    browser.get(path.as_uri())
+    WebDriverWait(browser, WAIT).until(lambda d: d.find_element(By.TAG_NAME, "body").get_attribute("data-rendered"))
+    # every figure of the report plus the map
+    assert int(browser.find_element(By.TAG_NAME, "body").get_attribute("data-rendered")) == len(embedded(html)["figures"]) + 1
+    paths = browser.find_elements(By.CSS_SELECTOR, "#world path.choroplethlocation")
+    assert len(paths) > 150
+    urls = requested_urls(browser)
+    assert urls and all(u.startswith(("file:", "data:", "blob:")) for u in urls), [u for u in urls if not u.startswith("file:")]
+    severe = [e["message"] for e in browser.get_log("browser") if e["level"] == "SEVERE"]
+    assert not severe, severe

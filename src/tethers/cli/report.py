@@ -72,6 +72,8 @@ def report_cmd(
     objective: Annotated[str, typer.Option("--objective", help="for --options: balance (maximise) or spillover (minimise; needs a scenario)")] = "balance",
     options_scenario: Annotated[Path | None, typer.Option("--options-scenario", help="scenario file for the options' spillover (default: --scenario)")] = None,
     check_file: Annotated[Path | None, typer.Option("--check", help="a policy text (UTF-8) whose figures are checked against the atlas: adds the 'Claims checked' section")] = None,
+    world: Annotated[str | None, typer.Option("--world", help="adds the 'In the world' section: this measure for every country, the country ranked among them (import_share:POLE, export_share:POLE or balance)")] = None,
+    world_year: Annotated[int | None, typer.Option("--world-year", help="year of the --world section (default: --year)")] = None,
 ) -> None:
     """Write a country's dependency report: one HTML file that opens offline (or PDF, or the JSON behind it)."""
     from ..countries import resolve
@@ -88,6 +90,12 @@ def report_cmd(
         from ..check import read_text
 
         text = read_text(check_file)  # a bad file is a one-line error before anything is computed
+    if world is not None:
+        from ..analysis.world import parse_measure
+
+        parse_measure(world)  # a bad measure is a one-line error before anything is computed
+    elif world_year is not None:
+        raise OptionError("--world-year needs --world MEASURE")
     out = output or Path(f"{iso3}_{year}.{fmt.value}")
     with _progress_bar() as bar, _open() as atlas:
         task = bar.add_task("report", total=10)
@@ -99,16 +107,27 @@ def report_cmd(
                        draws=draws, progress=progress, **opts)
         bar.update(task, description=f"rendering {fmt.value}", completed=bar.tasks[task].total - 2)
         meta = {k: v for k, v in atlas.meta().items() if k in ("built_at", "schema_version")}
-        extra, transform = None, None
+        extra, steps = {}, []
         if text is not None:
             from ..check import check
             from ..report.html_check import insert_check_section
 
             checked = check(text, atlas=atlas)
-            extra = {"check": checked.to_dict()}
+            extra["check"] = checked.to_dict()
+            steps.append(lambda html: insert_check_section(html, checked))
+        if world is not None:
+            from ..analysis.world import world_view
+            from ..report.html_world import insert_world_section
 
-            def transform(html: str) -> str:
-                return insert_check_section(html, checked)
+            bar.update(task, description=f"computing {world} for every country")
+            wv = world_view(world, world_year or year, atlas=atlas).to_dict()
+            extra["world"] = wv
+            steps.append(lambda html: insert_world_section(html, wv, iso3, view.name))
+
+        def transform(html: str) -> str:
+            for step in steps:
+                html = step(html)
+            return html
         path = write_report(view, out, fmt=fmt.value, meta=meta, chromium=chromium, extra=extra, transform=transform)
         bar.update(task, completed=bar.tasks[task].total)
     notes = sum(len(n) for n in view.notes.values())

@@ -285,6 +285,17 @@ def write_report(view: ReportView, path: str | Path, *, fmt: ReportFormat = "htm
     raise ReportError(f"format {fmt!r} is not one of html, pdf, json")
 
 
+def insert_section(html: str, section: str, toc_link: str) -> str:
+    """The report document ``html`` with ``section`` (an HTML fragment) appended to ``<main>`` and ``toc_link`` put
+    in the table of contents before "Sources" (when there is one). The report's other sections are unchanged;
+    ``report --check`` and ``report --world`` add theirs with it."""
+    if "</main>" not in html:
+        raise ValueError("not a tethers report document: no </main>")
+    html = html.replace("</main>", section + "\n</main>", 1)
+    anchor = '<a href="#sources">'
+    return html.replace(anchor, toc_link + " " + anchor, 1) if anchor in html else html
+
+
 # --------------------------------------------------------------------------------------------- pdf
 
 

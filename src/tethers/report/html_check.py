@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from .html import _env
+from .html import _env, insert_section
 
 TOC_LINK = '<a href="#check">Claims checked</a>'
 
@@ -16,9 +16,4 @@ def render_check_section(result) -> str:
 def insert_check_section(html: str, result) -> str:
     """The report document ``html`` with the check section appended to ``<main>`` and a link to it in the table of
     contents (before "Sources" when there is one). The report's other sections are unchanged."""
-    section = render_check_section(result)
-    if "</main>" not in html:
-        raise ValueError("not a tethers report document: no </main>")
-    html = html.replace("</main>", section + "\n</main>", 1)
-    anchor = '<a href="#sources">'
-    return html.replace(anchor, TOC_LINK + " " + anchor, 1) if anchor in html else html
+    return insert_section(html, render_check_section(result), TOC_LINK)

@@ -20,10 +20,22 @@
   }
   window.tethersRender = render;
 
+  // A geo figure (the report's world map) is drawn from the GeoJSON it carries; Plotly still asks for its base-map
+  // topojson (from a CDN) whenever a trace has a locationmode, so give it an empty topology: nothing leaves this
+  // machine (the dashboard's World page does the same).
+  var assets = window.PlotlyGeoAssets || (window.PlotlyGeoAssets = {});
+  assets.topojson = assets.topojson || {};
+  if (!assets.topojson.world_110m) { assets.topojson.world_110m = {type: "Topology", objects: {}, arcs: []}; }
+
   var embedded = document.getElementById("tethers-data");
   if (embedded) {
     var payload = JSON.parse(embedded.textContent);
     window.tethersData = payload;
-    render(document.body, payload.figures);
+    // sections added after the report was rendered (report --world) carry their figures with them
+    var figures = Object.assign({}, payload.figures);
+    document.querySelectorAll('script[type="application/json"][data-figures]').forEach(function (el) {
+      Object.assign(figures, JSON.parse(el.textContent));
+    });
+    render(document.body, figures);
   }
 })();
