@@ -2,7 +2,8 @@
 simulated figure: the shock month, the largest move from daily official rates (the target's and the
 country's currency), the annual average, Dec/Dec, and consumer prices as excess and as the level of
 inflation. Observed figures come from the atlas (monthly CBR compilation; daily ``cbr_dynamics`` and
-``nbk``; ``kz_cpi``); every row names its basis.
+``nbk``; ``kz_cpi``); every row names its basis. When the imported-inflation channel (``prices``) ran, the
+CPI rows are the sum fx + prices (draw by draw) and two more rows show each part of the Dec/Dec excess.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import polars as pl
 from .channels.fx import daily_or_monthly, decdec_inflation, pick_calibration
 from .spec import ScenarioSpec
 
-__all__ = ["fx_backtest_rows", "peak_move", "decdec_change"]
+__all__ = ["fx_backtest_rows", "peak_move", "decdec_change", "combined_band"]
 
 
 def peak_move(rates: pl.DataFrame, *, shock_date: dt.date, end: dt.date) -> dict | None:
@@ -44,10 +45,27 @@ def decdec_change(fx: pl.DataFrame, currency: str, year: int) -> tuple[float | N
     return None, "no December rates"
 
 
+def combined_band(res, parts: list[tuple[str, str]]) -> tuple:
+    """Central value and p5/p95 of the sum of channel metrics (every detail), summed draw by draw (the same
+    draw index in each channel); ``(None, None, None)`` without a central value."""
+    from .observed import _central_value, _draw_values
+
+    cs = [_central_value(res, ch, metric, "") for ch, metric in parts]
+    if any(c is None for c in cs):
+        return None, None, None
+    series = [_draw_values(res, ch, metric, "") for ch, metric in parts]
+    if any(s.len() == 0 for s in series) or len({s.len() for s in series}) != 1:
+        return float(sum(cs)), None, None
+    tot = series[0]
+    for s in series[1:]:
+        tot = tot + s
+    return float(sum(cs)), float(tot.quantile(0.05, "linear")), float(tot.quantile(0.95, "linear"))
+
+
 def fx_backtest_rows(res, fx: pl.DataFrame, prices: pl.DataFrame, *, spec: ScenarioSpec, iso3: str, cur: str | None,
                      tgt: str | None, base_year: int, outcome_year: int) -> tuple[list[dict], list[str]]:
     """Rows ``[indicator, unit, simulated, p5, p95, observed, error, basis]`` and notes (see the module)."""
-    from .observed import _band, _bt_row, _cpi_observed, _fx_observed
+    from .observed import _band, _bt_row, _central_value, _cpi_observed, _fx_observed
 
     rows: list[dict] = []
     notes: list[str] = []
@@ -84,15 +102,32 @@ def fx_backtest_rows(res, fx: pl.DataFrame, prices: pl.DataFrame, *, spec: Scena
     rows.append(_bt_row(f"{cur} per USD, Dec/Dec {outcome_year}", "share", sim("currency_decdec_change"), dd,
                         f"fx channel; {dd_basis}"))
     cpi = _cpi_observed(prices, iso3, outcome_year, base_year, shock)
-    rows.append(_bt_row(f"CPI m/m {when} minus mean m/m {base_year}", "pp", sim("cpi_shock_month_pp"),
-                        cpi.get("shock_month"), "fx channel (local projection θ_0); kz_cpi all items"))
-    rows.append(_bt_row(f"CPI Dec/Dec {outcome_year} minus {base_year}", "pp", sim("cpi_decdec_excess_pp"),
-                        cpi.get("decdec_excess"), "fx channel (local projection θ_0…θ_11); kz_cpi all items, chained m/m"))
+    # with the imported-inflation channel (prices) the CPI rows are fx + prices, draw by draw, and each part
+    imp = "prices" in res.channels and _central_value(res, "prices", "cpi_decdec_excess_pp", "") is not None
+    both = " + imported inflation (prices channel, γ_h)" if imp else ""
+
+    def cpi_sim(metric: str, *, level: bool = False) -> tuple:
+        if not imp:
+            return sim(metric)
+        return combined_band(res, [("fx", metric), ("prices", "cpi_decdec_excess_pp" if level else metric)])
+
+    rows.append(_bt_row(f"CPI m/m {when} minus mean m/m {base_year}", "pp", cpi_sim("cpi_shock_month_pp"),
+                        cpi.get("shock_month"), f"fx channel (local projection θ_0){both}; kz_cpi all items"))
+    rows.append(_bt_row(f"CPI Dec/Dec {outcome_year} minus {base_year}", "pp", cpi_sim("cpi_decdec_excess_pp"),
+                        cpi.get("decdec_excess"),
+                        f"fx channel (local projection θ_0…θ_11){both}; kz_cpi all items, chained m/m"))
+    if imp:
+        rows.append(_bt_row(f"CPI Dec/Dec {outcome_year} minus {base_year}: fx part", "pp", sim("cpi_decdec_excess_pp"),
+                            None, "fx channel alone (KZT path × θ_h)"))
+        rows.append(_bt_row(f"CPI Dec/Dec {outcome_year} minus {base_year}: imported-inflation part", "pp",
+                            _band(res, "prices", "cpi_decdec_excess_pp", "", lambda v: v), None,
+                            "prices channel alone (target's excess inflation × γ_h, at a given KZT rate)"))
     level = decdec_inflation(prices, iso3, outcome_year)
-    rows.append(_bt_row(f"CPI Dec/Dec {outcome_year}, level of inflation (%)", "pp", sim("cpi_decdec_pp"), level,
-                        f"fx channel: {base_year} Dec/Dec + simulated excess; kz_cpi all items, chained m/m "
+    rows.append(_bt_row(f"CPI Dec/Dec {outcome_year}, level of inflation (%)", "pp", cpi_sim("cpi_decdec_pp", level=True),
+                        level,
+                        f"fx channel{both}: {base_year} Dec/Dec + simulated excess; kz_cpi all items, chained m/m "
                         "(published by the BNS: 20.3 % for 2022)" if outcome_year == 2022 and iso3 == "KAZ" else
-                        f"fx channel: {base_year} Dec/Dec + simulated excess; CPI all items, chained m/m"))
+                        f"fx channel{both}: {base_year} Dec/Dec + simulated excess; CPI all items, chained m/m"))
     if outcome_year != spec.start_year:
         notes.append(f"fx: the simulated currency path and its CPI effect cover the scenario's start year "
                      f"{spec.start_year} only; the {outcome_year} rows compare that year's simulated figures with "

@@ -3,4 +3,4 @@
 
 from __future__ import annotations
 
-CHANNELS: tuple[str, ...] = ("trade", "transit", "fx", "markets", "io", "diversion")
+CHANNELS: tuple[str, ...] = ("trade", "transit", "fx", "markets", "io", "diversion", "prices")
