@@ -105,7 +105,7 @@ def profile(country: str, year: int, *, atlas: Atlas | None = None, top: int = 1
 
 
 def _provenance(atlas: Atlas, section: str, table: str, sources: list[str]) -> pl.DataFrame:
-    prov = atlas.provenance(table)
+    prov = queries.provenance(atlas, table)
     prov = prov.filter(pl.col("source").is_in(sources)) if sources else prov.head(0)
     return prov.select(pl.lit(section).alias("section"), "source", "file", "licence").unique().sort("source", "file")
 

@@ -7,6 +7,9 @@ country-year by a documented precedence so that no figure is double counted, and
 
 from __future__ import annotations
 
+import weakref
+from collections.abc import Callable
+
 import polars as pl
 
 from ..errors import DataNotAvailableError
@@ -23,6 +26,27 @@ TRADE_PRECEDENCE: tuple[str, ...] = ("kz_bns", "comtrade", "imf_dots", "imf_dots
 VOTE_PRECEDENCE: tuple[str, ...] = ("unvotes", "undl", "voeten_wide")
 # Sources that record only yes/no/abstain: an absence there is "not recorded", not zero.
 NO_ABSENCES: frozenset[str] = frozenset({"unvotes"})
+
+
+_KEPT: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def kept(atlas: Atlas, key: tuple, read: Callable[[], pl.DataFrame]) -> pl.DataFrame:
+    """``read()`` once per open atlas and ``key``, for country-independent frames (a year's roll calls, the
+    memberships, a table's provenance) that a loop over countries (``profile`` of many countries, the dashboard)
+    would otherwise read again for every country. The connection is read-only, so the frame cannot change while
+    the atlas is open; the frames go with the atlas object. Treat them as read-only (as the :meth:`Atlas.memo`
+    frames)."""
+    cache = _KEPT.setdefault(atlas, {})
+    hit = cache.get(key)
+    if hit is None:
+        hit = cache[key] = read()
+    return hit
+
+
+def provenance(atlas: Atlas, table: str) -> pl.DataFrame:
+    """``atlas.provenance(table)``, read once per open atlas (:func:`kept`)."""
+    return kept(atlas, ("provenance", table), lambda: atlas.provenance(table))
 
 
 def _rank(col: str, order: tuple[str, ...]) -> pl.Expr:
@@ -55,7 +79,12 @@ def trade_totals(atlas: Atlas, reporter: str, year: int | None = None) -> pl.Dat
 
 def votes(atlas: Atlas, *, year: int | None = None, years: tuple[int, int] | None = None) -> pl.DataFrame:
     """Roll-call votes, each roll call once: from the first source in :data:`VOTE_PRECEDENCE` that holds it
-    (:func:`tethers.atlas.roll_calls.one_copy_per_roll_call`)."""
+    (:func:`tethers.atlas.roll_calls.one_copy_per_roll_call`). Read once per open atlas (:func:`kept`)."""
+    span = tuple(years) if years is not None else None
+    return kept(atlas, ("votes", year, span), lambda: _votes(atlas, year, span))
+
+
+def _votes(atlas: Atlas, year: int | None, years: tuple[int, int] | None) -> pl.DataFrame:
     where, params = [], []
     if year is not None:
         where.append("year(date) = ?")
@@ -95,4 +124,5 @@ def normalise_resolution(text: str) -> str:
 
 
 def memberships(atlas: Atlas) -> pl.DataFrame:
-    return atlas.table("memberships")
+    """The ``memberships`` table, read once per open atlas (:func:`kept`)."""
+    return kept(atlas, ("memberships",), lambda: atlas.table("memberships"))

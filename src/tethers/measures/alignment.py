@@ -32,6 +32,7 @@ References
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Iterable, Sequence
 from typing import Literal
 
@@ -51,9 +52,24 @@ def coded_votes(votes: FrameLike, *, period: Period = "year") -> pl.DataFrame:
     """Votes as numbers: ``[period, (source), rcid, country, x]`` with x = 1 yes, 0.5 abstain, 0 no.
 
     ``absent`` rows are dropped; ``period="year"`` is the calendar year of the vote's ``date``,
-    ``"session"`` the UNGA session.
+    ``"session"`` the UNGA session. The last four frames' results are kept (by identity): a loop over
+    countries (``profile``, the all-country balance) codes its year's roll calls once (treat it as read-only).
     """
     choose("period", period, ("year", "session"))
+    if isinstance(votes, pl.DataFrame):  # the same frame as lately: a loop over countries on the same roll calls
+        for ref, per, out in _CODED:
+            if ref() is votes and per == period:
+                return out
+    out = _coded(votes, period)
+    if isinstance(votes, pl.DataFrame):
+        _CODED[:] = [(weakref.ref(votes), period, out), *_CODED[:3]]
+    return out
+
+
+_CODED: list = []  # [(weakref to the votes frame, period, coded frame)]: the last four frames coded
+
+
+def _coded(votes: FrameLike, period: Period) -> pl.DataFrame:
     df = as_frame(votes).filter(pl.col("vote").is_in(list(VOTE_VALUE)))
     p = pl.col("date").dt.year().cast(pl.Int32).alias("year") if period == "year" else pl.col("session")
     ids = ["source", "rcid"] if "source" in df.columns else ["rcid"]
