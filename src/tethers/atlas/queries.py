@@ -29,6 +29,7 @@ NO_ABSENCES: frozenset[str] = frozenset({"unvotes"})
 
 
 _KEPT: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_KEEP = 16  # frames kept per atlas
 
 
 def kept(atlas: Atlas, key: tuple, read: Callable[[], pl.DataFrame]) -> pl.DataFrame:
@@ -41,6 +42,8 @@ def kept(atlas: Atlas, key: tuple, read: Callable[[], pl.DataFrame]) -> pl.DataF
     hit = cache.get(key)
     if hit is None:
         hit = cache[key] = read()
+        if len(cache) > _KEEP:  # a long-lived atlas (the dashboard) asking for many year spans: oldest out
+            del cache[next(iter(cache))]
     return hit
 
 
