@@ -12,7 +12,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from tethers.atlas.pack import attribution_markdown, build_pack
+from tethers.atlas.pack import attribution_markdown, build_pack, entry_files
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -29,9 +29,10 @@ def main(argv: list[str] | None = None) -> int:
         progress=lambda sid, i, n: print(f"[{i}/{n}] {sid}", file=sys.stderr),
     )
     Path("DATA_SOURCES.md").write_text(attribution_markdown(manifest), encoding="utf-8")
-    total = sum((args.out / e["file"]).stat().st_size for e in manifest["entries"])
+    total = sum((args.out / f).stat().st_size for e in manifest["entries"] for f in entry_files(e))
     for e in manifest["entries"]:
-        print(f"{e['source']:>16} {e['table']:<14} {e['rows']:>9,} rows")
+        n = len(entry_files(e))
+        print(f"{e['source']:>16} {e['table']:<14} {e['rows']:>9,} rows" + (f" in {n} parts" if n > 1 else ""))
     print(f"pack: {len(manifest['entries'])} tables, {total / 1e6:.2f} MB")
     return 0
 

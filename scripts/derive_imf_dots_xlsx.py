@@ -1,7 +1,14 @@
-"""Derive the compact IMF DOTS backbone (data/derived/imf_dots_xlsx_1960_2020.csv.gz) from the DOTS workbooks.
+"""Derive the compact IMF DOTS backbone (data/derived/imf_dots_xlsx_<from>_<to>.csv.gz) from the DOTS workbooks.
 
     python scripts/derive_imf_dots_xlsx.py --repo /path/to/SamLeBlanc+Direction-of-Trade-Map/repo \
-        [--commit a0b40afbac7cefc59a4b35c1ebe541ac546aafad] [--out data/derived/imf_dots_xlsx_1960_2020.csv.gz]
+        [--commit a0b40afbac7cefc59a4b35c1ebe541ac546aafad] [--out-dir data/derived]
+    python scripts/derive_imf_dots_xlsx.py --from-csv imf_dots_xlsx_1960_2020.csv.gz [--out-dir data/derived]
+
+The rows are written as one file per period of :data:`PERIODS` (1960–1989, 1990–2004, 2005–2020), each
+under the project's 8 MiB-per-file guideline (checked here; the derivation stops if a part grows past it).
+The loader's ``pack_inputs`` lists the same parts. ``--from-csv`` re-splits an earlier single derived file
+(the 13.9 MB ``imf_dots_xlsx_1960_2020.csv.gz`` of commit c01a743, sha256 ``5fb77193…``) text for text,
+without the workbooks; from the workbooks and from that file the parts come out byte-identical.
 
 Origin: the 235 per-reporter IMF Direction of Trade Statistics workbooks ``data/DOTS/DOTS_<n>.xlsx`` of the
 public repository ``SamLeBlanc/Direction-of-Trade-Map`` (MIT-licensed code; the data are IMF DOTS,
@@ -29,6 +36,14 @@ import polars as pl
 
 COMMIT = "a0b40afbac7cefc59a4b35c1ebe541ac546aafad"
 KEY = ["reporter", "partner", "year", "flow"]
+HEADER = ["reporter", "partner", "year", "flow", "value_musd", "basis"]
+# one file per period (first, last year), each < MAX_PART_BYTES; the loader's pack_inputs name the same files
+PERIODS = ((1960, 1989), (1990, 2004), (2005, 2020))
+MAX_PART_BYTES = 8 * 1024 * 1024
+
+
+def part_name(first: int, last: int) -> str:
+    return f"imf_dots_xlsx_{first}_{last}.csv.gz"
 
 
 def workbook_paths(repo: Path, commit: str) -> list[str]:
@@ -72,25 +87,54 @@ def derive(repo: Path, commit: str) -> pl.DataFrame:
 
 
 def write(df: pl.DataFrame, out: Path) -> None:
+    """One gzip CSV (mtime 0): value_musd as shortest round-trip float text, or verbatim when already text."""
     buf = io.StringIO()
-    buf.write(",".join(["reporter", "partner", "year", "flow", "value_musd", "basis"]) + "\n")
-    for r, p, y, fl, v, b in df.iter_rows():
-        buf.write(f"{r},{p},{y},{fl},{v!r},{b}\n")
+    buf.write(",".join(HEADER) + "\n")
+    for r, p, y, fl, v, b in df.select(HEADER).iter_rows():
+        buf.write(f"{r},{p},{y},{fl},{v if isinstance(v, str) else repr(v)},{b}\n")
     out.parent.mkdir(parents=True, exist_ok=True)
     with open(out, "wb") as fh, gzip.GzipFile(filename="", mode="wb", fileobj=fh, mtime=0, compresslevel=9) as gz:
         gz.write(buf.getvalue().encode("utf-8"))
 
 
+def write_parts(df: pl.DataFrame, out_dir: Path) -> list[Path]:
+    """The rows (sorted by KEY) as one file per period of PERIODS; every row must fall in one, every file < 8 MiB."""
+    year = pl.col("year").cast(pl.Int32)
+    outside = df.filter(~pl.any_horizontal([year.is_between(a, b) for a, b in PERIODS]))
+    if outside.height:
+        raise SystemExit(f"{outside.height} rows outside the periods {PERIODS}, e.g. {outside.row(0, named=True)}")
+    paths = []
+    for a, b in PERIODS:
+        out = out_dir / part_name(a, b)
+        write(df.filter(year.is_between(a, b)), out)
+        if out.stat().st_size >= MAX_PART_BYTES:
+            raise SystemExit(f"{out}: {out.stat().st_size:,} bytes, over the 8 MiB per file guideline: "
+                             "split PERIODS further (and the loader's pack_inputs)")
+        paths.append(out)
+    return paths
+
+
+def from_csv(path: Path) -> pl.DataFrame:
+    """An earlier derived file, every column as text (values written back verbatim), in KEY order."""
+    df = pl.read_csv(path, infer_schema_length=0)
+    if df.columns != HEADER:
+        raise SystemExit(f"{path}: header {df.columns}, expected {HEADER}")
+    return df.sort(pl.col("reporter"), pl.col("partner"), pl.col("year").cast(pl.Int32), pl.col("flow"))
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--repo", required=True, type=Path, help="git directory of SamLeBlanc/Direction-of-Trade-Map")
+    src = ap.add_mutually_exclusive_group(required=True)
+    src.add_argument("--repo", type=Path, help="git directory of SamLeBlanc/Direction-of-Trade-Map")
+    src.add_argument("--from-csv", type=Path, help="re-split an earlier single derived file (no workbooks needed)")
     ap.add_argument("--commit", default=COMMIT)
-    ap.add_argument("--out", default=Path("data/derived/imf_dots_xlsx_1960_2020.csv.gz"), type=Path)
+    ap.add_argument("--out-dir", default=Path("data/derived"), type=Path)
     args = ap.parse_args(argv)
-    df = derive(args.repo, args.commit)
-    write(df, args.out)
-    print(f"{args.out}: {df.height:,} rows, {df['reporter'].n_unique()} reporters, "
-          f"years {df['year'].min()}–{df['year'].max()}, {args.out.stat().st_size / 1e6:.2f} MB", file=sys.stderr)
+    df = from_csv(args.from_csv) if args.from_csv else derive(args.repo, args.commit)
+    for out in write_parts(df, args.out_dir):
+        print(f"{out}: {out.stat().st_size / 1e6:.2f} MB", file=sys.stderr)
+    print(f"{df.height:,} rows, {df['reporter'].n_unique()} reporters, "
+          f"years {df['year'].cast(pl.Int32).min()}–{df['year'].cast(pl.Int32).max()}", file=sys.stderr)
     return 0
 
 

@@ -12,12 +12,14 @@ Published figures pinned here (the DOTS vintage in hand ends in 2020, so 2020 st
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import openpyxl
 import polars as pl
 import pytest
 
+from tethers.atlas.pack import entry_files
 from tethers.errors import SourceFormatError
 from tethers.sources import get_source
 
@@ -38,7 +40,18 @@ from .contract import (
 ROOT = Path(__file__).resolve().parents[2]
 WORKBOOK = "imf_dots_xlsx/DOTS_103_kazakhstan_excerpt.xlsx"
 COMPACT = "imf_dots_xlsx/imf_dots_xlsx_excerpt.csv"
-PACK = ROOT / "data/pack/imf_dots_xlsx/trade.parquet"
+PACK_DIR = ROOT / "data/pack"
+
+
+def _pack_files() -> list[Path]:
+    """The shipped table's Parquet parts (MANIFEST.json); [] when the pack is not built."""
+    if not (PACK_DIR / "MANIFEST.json").exists():
+        return []
+    m = json.loads((PACK_DIR / "MANIFEST.json").read_text())
+    return [PACK_DIR / f for e in m["entries"] if e["source"] == "imf_dots_xlsx" for f in entry_files(e)]
+
+
+PACK = _pack_files()
 
 
 class TestImfDotsXlsxCompact(SourceContract):
@@ -144,6 +157,52 @@ def test_estimates_are_read_and_flagged(tmp_path, samples):
     assert est["year"].item() == 2016
 
 
+def test_estimated_flag_of_the_real_excerpt():
+    """Checked by hand in the real workbook data/DOTS/DOTS_95.xlsx (Iran, sheet 'Exports, FOB') of
+    SamLeBlanc/Direction-of-Trade-Map@a0b40afb: the 2019 and 2020 cells of China ('12,642.98 e',
+    '6,172.88 e'), Turkey ('3,403.98 e', '1,125.21 e') and Afghanistan ('1,175.06 e', '1,041.27 e') carry
+    the IMF's 'e'; the World row (29872.751715, 14209.226148) is a plain number. So is every cell of
+    Germany's, the US's and Kazakhstan's rows in the excerpt: estimated false."""
+    t = pl.from_arrow(get_source("imf_dots_xlsx").read(ROOT / "tests/samples" / COMPACT).tables["trade"])
+    assert t.schema["estimated"] == pl.Boolean and t["estimated"].null_count() == 0
+    est = t.filter(pl.col("estimated"))
+    assert sorted(zip(est["partner"], est["year"], est["value_usd"], strict=True)) == [
+        ("AFG", 2019, pytest.approx(1175.06e6)), ("AFG", 2020, pytest.approx(1041.27e6)),
+        ("CHN", 2019, pytest.approx(12642.98e6)), ("CHN", 2020, pytest.approx(6172.88e6)),
+        ("TUR", 2019, pytest.approx(3403.98e6)), ("TUR", 2020, pytest.approx(1125.21e6))]
+    assert set(est["reporter"]) == {"IRN"} and set(est["flow"]) == {"export"}
+    assert not t.filter((pl.col("reporter") == "IRN") & (pl.col("partner") == "WLD"))["estimated"].any()
+    assert t.filter(pl.col("reporter").is_in(["DEU", "USA", "KAZ"]))["estimated"].not_().all()
+
+
+def test_estimated_flag_in_the_workbook_reaches_the_atlas_column(tmp_path, samples):
+    """The workbook path: an 'e' cell gives estimated true in the canonical trade table, the others false."""
+    wb = openpyxl.load_workbook(samples / WORKBOOK)
+    wb["Exports, FOB"]["D13"] = "1,032.13 e"  # Netherlands, 2016
+    out = tmp_path / "DOTS_est.xlsx"
+    wb.save(out)
+    t = pl.from_arrow(get_source("imf_dots_xlsx").read(out).tables["trade"])
+    est = t.filter(pl.col("estimated"))
+    assert est.select("partner", "year", "flow").rows() == [("NLD", 2016, "export")]
+    assert t["estimated"].null_count() == 0 and t["estimated"].sum() == 1
+
+
+def test_a_loader_without_the_flag_leaves_it_null(samples):
+    """The contract's default for an optional column: kz_bns says nothing about estimates → NULL, not false."""
+    t = pl.from_arrow(get_source("kz_bns").read(samples / "kz_bns/kz_bns_trade_by_partner_2021_excerpt.csv")
+                      .tables["trade"])
+    assert t.height and t["estimated"].null_count() == t.height
+
+
+def test_pack_carries_the_estimate_flag():
+    """170,229 of the 1,889,133 derived rows carry the workbook's 'e' (docs/sources/imf_dots_xlsx.md)."""
+    if not PACK:
+        pytest.skip("pack not built")
+    t = pl.read_parquet(PACK, columns=["estimated"])
+    assert t.height == 1_889_133 and t["estimated"].null_count() == 0
+    assert t["estimated"].sum() == 170_229
+
+
 def test_repeated_partner_row_with_other_values_is_refused(tmp_path, samples):
     wb = openpyxl.load_workbook(samples / WORKBOOK)
     ws = wb["Exports, FOB"]
@@ -166,7 +225,7 @@ def test_compact_excerpt_pins_published_shares(samples):
 
 def test_compact_excerpt_agrees_with_the_pack():
     """Every excerpt row is in the shipped pack with the same value (the excerpt is cut from the derived file)."""
-    if not PACK.exists():
+    if not PACK:
         pytest.skip("pack not built")
     excerpt = pl.from_arrow(get_source("imf_dots_xlsx").read(ROOT / "tests/samples" / COMPACT).tables["trade"])
     pack = pl.read_parquet(PACK)
@@ -180,7 +239,7 @@ def test_compact_excerpt_agrees_with_the_pack():
                                                 ("KAZ", "import"), ("BRA", "export"), ("IND", "import")])
 def test_pack_partner_rows_cover_the_world_total(reporter, flow):
     """The coverage rule's independent total: partner rows add up to ≥ 95 % (and ≤ 101 %) of the WLD row."""
-    if not PACK.exists():
+    if not PACK:
         pytest.skip("pack not built")
     t = pl.read_parquet(PACK).filter((pl.col("reporter") == reporter) & (pl.col("flow") == flow)
                                      & (pl.col("year") == 2020))
@@ -190,7 +249,7 @@ def test_pack_partner_rows_cover_the_world_total(reporter, flow):
 
 
 def test_pack_years_and_reporters():
-    if not PACK.exists():
+    if not PACK:
         pytest.skip("pack not built")
     t = pl.read_parquet(PACK, columns=["year", "reporter"])
     per_year = t.group_by("year").agg(pl.col("reporter").n_unique().alias("n")).sort("year")
@@ -198,3 +257,27 @@ def test_pack_years_and_reporters():
     assert all(got[y] >= 175 for y in range(1995, 2000)), got  # 178–181 reporters
     assert all(got[y] >= 200 for y in range(2000, 2021)), got  # 204–210 reporters
     assert max(got) == 2020
+
+
+def test_trade_basis_counts_the_imf_estimates(atlas):
+    """The trade dimension's basis says how many partner rows are IMF estimates, counted here independently in
+    the committed derived file (Iran 2020: every export partner row, a few import rows; Germany: none)."""
+    import csv
+    import gzip
+
+    from tethers.dimensions.trade import DIMENSION
+
+    with gzip.open(ROOT / "data/derived/imf_dots_xlsx_2005_2020.csv.gz", "rt") as fh:
+        rows = [r for r in csv.DictReader(fh) if r["reporter"] in ("IRN", "DEU") and r["year"] == "2020"
+                and r["partner"] != "WLD"]
+    for reporter in ("IRN", "DEU"):
+        basis = dict(DIMENSION.read(atlas, reporter, (2020, 2020), ["CHN"]).coverage.select("part", "basis").rows())
+        for flow, part in (("export", "exports"), ("import", "imports")):
+            mine = [r for r in rows if r["reporter"] == reporter and r["flow"] == flow]
+            n = sum(r["basis"] == "estimated" for r in mine)
+            assert basis[part].startswith("imf_dots_xlsx: IMF DOTS"), basis[part]
+            if n:
+                assert basis[part].endswith(f"; {n} of {len(mine)} partner rows are IMF estimates"), basis[part]
+            else:
+                assert "partner rows are IMF estimates" not in basis[part], basis[part]
+    assert any(r["reporter"] == "IRN" and r["basis"] == "estimated" for r in rows)

@@ -541,8 +541,8 @@ def open_global(
     con.execute("""CREATE VIEW baci_trade AS
         SELECT year, exporter AS reporter, importer AS partner, classification, product, 6 AS level, 'export' AS flow,
                value_usd, quantity, CASE WHEN quantity IS NULL THEN NULL ELSE 't' END AS quantity_unit,
-               'baci' AS source FROM baci
+               NULL::BOOLEAN AS estimated, 'baci' AS source FROM baci
         UNION ALL
         SELECT year, importer, exporter, classification, product, 6, 'import', value_usd, quantity,
-               CASE WHEN quantity IS NULL THEN NULL ELSE 't' END, 'baci' FROM baci""")
+               CASE WHEN quantity IS NULL THEN NULL ELSE 't' END, NULL::BOOLEAN, 'baci' FROM baci""")
     return con

@@ -4,14 +4,19 @@ For every registered, redistributable loader, each file in its ``pack_inputs`` i
 loader's own ``read`` (so the pack passes the same validation as a user's file), the parts are
 combined (``Source.combine_for_pack``: concatenation, or a publisher-specific rule such as "latest
 release wins"), reduced to what tethers needs (``Source.reduce_for_pack``), sorted by primary key and
-written with fixed Parquet settings. Same inputs → byte-identical files. ``MANIFEST.json`` records each
-table's inputs with their SHA-256, rows, licence and citation; the atlas build turns it into
-provenance rows.
+written with fixed Parquet settings. Same inputs → byte-identical files. A table whose Parquet file
+would exceed :data:`PART_BYTES` is written as several parts (``trade-part1.parquet``, ``trade-part2.parquet``
+…: consecutive, equal row ranges of the sorted table), so no shipped file passes the project's 8 MiB-per-file
+guideline. ``MANIFEST.json`` (format 2) records each table's ``parts`` (file, rows, SHA-256; ``file`` too
+when there is one part), its inputs with their SHA-256, rows, licence and citation; the atlas build reads
+every part (:func:`entry_files`) and turns the inputs into provenance rows.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
+import math
 from collections.abc import Callable
 from pathlib import Path
 
@@ -25,6 +30,8 @@ ProgressFn = Callable[[str, int, int], None]
 PACKAGE_PREFIX = "tethers:"
 REPO_PREFIX = "repo:"
 REPO_ROOT = Path(__file__).resolve().parents[3]  # src/tethers/atlas/pack.py → the repository
+MANIFEST_FORMAT = 2  # 2: entries list their parts (file, rows, sha256)
+PART_BYTES = 6 * 1024 * 1024  # a table's Parquet above this is split into parts (each ≤ this, < the 8 MiB guideline)
 
 
 def input_path(shared_data: Path, entry: str) -> Path:
@@ -50,10 +57,15 @@ def _sorted(table_name: str, tbl: pa.Table) -> pa.Table:
 def write_parquet(tbl: pa.Table, file: Path) -> None:
     """Deterministic Parquet: zstd, fixed row groups, dictionary encoding, no pandas metadata."""
     file.parent.mkdir(parents=True, exist_ok=True)
-    tbl = tbl.replace_schema_metadata(None)
+    file.write_bytes(parquet_bytes(tbl))
+
+
+def parquet_bytes(tbl: pa.Table) -> bytes:
+    """The bytes :func:`write_parquet` writes for ``tbl``."""
+    sink = pa.BufferOutputStream()
     pq.write_table(
-        tbl,
-        file,
+        tbl.replace_schema_metadata(None),
+        sink,
         compression="zstd",
         compression_level=9,
         row_group_size=1_000_000,
@@ -61,6 +73,45 @@ def write_parquet(tbl: pa.Table, file: Path) -> None:
         write_statistics=True,
         store_schema=False,
     )
+    return sink.getvalue().to_pybytes()
+
+
+def split_parquet(tbl: pa.Table, limit: int = PART_BYTES) -> list[tuple[pa.Table, bytes]]:
+    """``tbl`` as Parquet: one file if it fits in ``limit`` bytes, else n consecutive row ranges of equal
+    length (the smallest n ≥ size/limit whose parts all fit). Deterministic: same table → same parts."""
+    whole = parquet_bytes(tbl)
+    if len(whole) <= limit or tbl.num_rows < 2:
+        return [(tbl, whole)]
+    n = math.ceil(len(whole) / limit)
+    while True:
+        size = math.ceil(tbl.num_rows / n)
+        chunks = [tbl.slice(i, size) for i in range(0, tbl.num_rows, size)]
+        parts = [(c, parquet_bytes(c)) for c in chunks]
+        if all(len(b) <= limit for _, b in parts) or size == 1:
+            return parts
+        n += 1
+
+
+def entry_files(entry: dict) -> list[str]:
+    """The Parquet files (relative to the pack folder) holding a manifest entry's rows, in order."""
+    if "parts" in entry:
+        return [p["file"] for p in entry["parts"]]
+    return [entry["file"]]  # format 1: one file per table
+
+
+def _write_table(tbl: pa.Table, out_dir: Path, sid: str, tname: str) -> list[dict]:
+    """Write one pack table (one file or parts), removing the files an earlier build left for it."""
+    folder = out_dir / sid
+    for old in [folder / f"{tname}.parquet", *folder.glob(f"{tname}-part*.parquet")]:
+        old.unlink(missing_ok=True)
+    parts = split_parquet(tbl)
+    out = []
+    for i, (chunk, blob) in enumerate(parts, start=1):
+        rel = f"{sid}/{tname}.parquet" if len(parts) == 1 else f"{sid}/{tname}-part{i}.parquet"
+        (out_dir / rel).parent.mkdir(parents=True, exist_ok=True)
+        (out_dir / rel).write_bytes(blob)
+        out.append({"file": rel, "rows": chunk.num_rows, "sha256": hashlib.sha256(blob).hexdigest()})
+    return out
 
 
 def build_pack(
@@ -95,21 +146,21 @@ def build_pack(
         for tname, tparts in sorted(parts.items()):
             tbl = src.reduce_for_pack(tname, src.combine_for_pack(tname, tparts))
             tbl = _sorted(tname, tbl)
-            rel_out = f"{sid}/{tname}.parquet"
-            write_parquet(tbl, out_dir / rel_out)
-            entries.append(
-                {
-                    "source": sid,
-                    "table": tname,
-                    "file": rel_out,
-                    "rows": tbl.num_rows,
-                    "licence": src.licence,
-                    "citation": src.citation,
-                    "inputs": inputs[tname],
-                }
-            )
+            parts = _write_table(tbl, out_dir, sid, tname)
+            entry = {
+                "source": sid,
+                "table": tname,
+                "parts": parts,
+                "rows": tbl.num_rows,
+                "licence": src.licence,
+                "citation": src.citation,
+                "inputs": inputs[tname],
+            }
+            if len(parts) == 1:
+                entry["file"] = parts[0]["file"]
+            entries.append(entry)
     entries.sort(key=lambda e: (e["source"], e["table"]))
-    manifest = {"format": 1, "entries": entries}
+    manifest = {"format": MANIFEST_FORMAT, "entries": entries}
     manifest_file.parent.mkdir(parents=True, exist_ok=True)
     manifest_file.write_text(json.dumps(manifest, indent=1, sort_keys=True, ensure_ascii=False) + "\n")
     return manifest
@@ -144,7 +195,8 @@ def attribution_markdown(manifest: dict) -> str:
         if meta.get("pack_note"):
             lines.append(f"- Shipped / not shipped: {meta['pack_note']}")
         for e in by_source[sid]:
-            lines.append(f"- Table `{e['table']}`: {e['rows']:,} rows in `data/pack/{e['file']}`, derived from:")
+            files = ", ".join(f"`data/pack/{f}`" for f in entry_files(e))
+            lines.append(f"- Table `{e['table']}`: {e['rows']:,} rows in {files}, derived from:")
             for inp in e["inputs"]:
                 lines.append(f"  - `{inp['file']}` (sha256 `{inp['sha256'][:16]}…`, {inp['rows']:,} rows read)")
         lines.append("")

@@ -20,7 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-SCHEMA_VERSION = 2  # 2: memberships.participation*, security_ties.personnel* (older atlases are rebuilt)
+SCHEMA_VERSION = 3  # 2: memberships.participation*, security_ties.personnel*; 3: trade.estimated (older atlases are rebuilt)
 
 AGGREGATE_CODES = {
     "WLD": "World",
@@ -47,6 +47,8 @@ class Column:
 
     ``check`` is one of ``None``, ``"nonneg"`` (≥ 0), ``"positive"`` (> 0), ``"share"`` (0–1),
     ``"iso3"`` (three upper-case letters), ``"year"`` (1800–2100) or ``"in:<a>|<b>|…"``.
+    ``optional``: a loader may leave the (nullable) column out; :func:`tethers.sources._common.validate`
+    then fills it with NULL ("the source says nothing").
     """
 
     name: str
@@ -55,6 +57,7 @@ class Column:
     unit: str = ""
     check: str | None = None
     doc: str = ""
+    optional: bool = False
 
 
 @dataclass(frozen=True)
@@ -122,6 +125,9 @@ TABLES: dict[str, Table] = {
                 C("value_usd", "DOUBLE", unit="current USD", check="nonneg"),
                 C("quantity", "DOUBLE", nullable=True, check="nonneg"),
                 C("quantity_unit", "VARCHAR", nullable=True),
+                C("estimated", "BOOLEAN", nullable=True, optional=True,
+                  doc="the publisher marks the value as its own estimate (IMF DOTS 'e': from partner data); "
+                      "false = not marked; NULL = the source does not say"),
                 C("source", "VARCHAR"),
             ),
             key=("source", "year", "reporter", "partner", "classification", "product", "flow"),

@@ -26,6 +26,7 @@ import pyarrow as pa
 from .. import __version__
 from ..errors import AtlasBusyError, AtlasMissingError, SchemaError
 from ..sources import Loaded, Provenance
+from .pack import entry_files
 from .schema import PROVENANCE, SCHEMA_VERSION, TABLES
 
 ProgressFn = Callable[[str, int, int], None]
@@ -154,7 +155,8 @@ def build_atlas(
     """(Re)build the atlas at ``path`` from the data pack; returns the path.
 
     Loads the ``countries`` table (country_converter + historical entities) and every Parquet table
-    listed in the pack's ``MANIFEST.json``, with one provenance row per original input file.
+    listed in the pack's ``MANIFEST.json`` (all parts of a split table), with one provenance row per
+    original input file.
     """
     from ..countries import countries_rows
 
@@ -181,7 +183,7 @@ def build_atlas(
             for i, entry in enumerate(entries, start=1):
                 if progress:
                     progress(f"{entry['source']}:{entry['table']}", i, len(entries))
-                data = _read_parquet(pack / entry["file"])
+                data = pa.concat_tables([_read_parquet(pack / f) for f in entry_files(entry)])
                 _insert_arrow(con, entry["table"], data, replace=False)
                 prov = [
                     Provenance(entry["table"], entry["source"], inp["file"], inp["sha256"], entry["licence"],

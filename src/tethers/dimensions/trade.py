@@ -101,6 +101,17 @@ def _basis(source: pl.Expr) -> pl.Expr:
                                  return_dtype=pl.Utf8)
 
 
+def estimate_notes(kept: pl.DataFrame) -> pl.DataFrame:
+    """``[year, flow, note]``: "; n of m partner rows are IMF estimates" where the rows' ``estimated`` flag (the
+    publisher's own mark, IMF DOTS 'e') is set on any partner row, else ""; NULL flags count as not marked."""
+    p = kept.filter(pl.col("partner") != "WLD")
+    n = pl.col("estimated").fill_null(False).sum() if "estimated" in p.columns else pl.lit(0)
+    return p.group_by("year", "flow").agg(n=n, m=pl.len()).select(
+        pl.col("year").cast(pl.Int32), "flow",
+        note=pl.when(pl.col("n") > 0).then(pl.format("; {} of {} partner rows are IMF estimates", "n", "m"))
+        .otherwise(pl.lit("")))
+
+
 class TradeDimension(Dimension):
     id = "trade"
     label = "Trade"
@@ -121,9 +132,10 @@ class TradeDimension(Dimension):
         s = pole_shares(kept, poles=[*poles, "ROW"], reporter=country)
         values = pl.concat([as_values(s.filter(pl.col("flow") == f), FLOW_PART[f], "value_usd")
                             for f in ("import", "export")])
-        cov = chosen.select(
-            pl.col("flow").replace_strict(FLOW_PART).alias("part"), pl.col("year").cast(pl.Int32), "status",
-            "coverage", _basis(pl.col("source")).alias("basis"), "reason")
+        cov = chosen.with_columns(pl.col("year").cast(pl.Int32)).join(
+            estimate_notes(kept), on=["year", "flow"], how="left").select(
+            pl.col("flow").replace_strict(FLOW_PART).alias("part"), "year", "status", "coverage",
+            pl.concat_str(_basis(pl.col("source")), pl.col("note").fill_null("")).alias("basis"), "reason")
         srcs = tuple(sorted(kept["source"].unique().to_list()))
         return Reading(self.id, values, fill_coverage(cov, names, years,
                                                       f"no total trade reported by {country} for this year"),

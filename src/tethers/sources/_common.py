@@ -455,14 +455,18 @@ def validate(  # noqa: C901 - one flat pass of checks, clearer than splitting
     """Check ``frame`` against the canonical table and return it as Arrow in schema column order.
 
     Checks, first violation raises :class:`SourceFormatError` with file, row and (publisher's) column:
-    required columns present; values cast to the column type; no nulls in non-nullable columns; value
-    checks (non-negative, ISO3, year range, allowed values); no duplicate primary key.
+    required columns present (an ``optional`` column left out is filled with NULL); values cast to the column
+    type; no nulls in non-nullable columns; value checks (non-negative, ISO3, year range, allowed values); no
+    duplicate primary key.
     """
     spec = schema_table(table_name)
     columns = columns or {}
     if ROW not in frame.columns:
         frame = frame.with_row_index(ROW, offset=1).with_columns(pl.col(ROW).cast(pl.Int64))
     label = lambda n: columns.get(n, n)  # noqa: E731
+    absent = [c for c in spec.columns if c.name not in frame.columns and c.optional and c.nullable]
+    if absent:  # optional columns the source says nothing about: NULL
+        frame = frame.with_columns(pl.lit(None, _PL_TYPES[c.type]).alias(c.name) for c in absent)
     missing = [c.name for c in spec.columns if c.name not in frame.columns]
     if missing:
         raise SourceFormatError(source, file, f"loader produced no column(s) {missing} for table {table_name}")

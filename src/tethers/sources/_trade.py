@@ -19,7 +19,7 @@ from ..errors import SourceFormatError
 from ._common import ROW, header_line
 
 TRADE_COLUMNS = ["year", "reporter", "partner", "classification", "product", "level", "flow", "value_usd",
-                 "quantity", "quantity_unit", "source"]
+                 "quantity", "quantity_unit", "estimated", "source"]
 
 
 def norm(name: str) -> str:
@@ -127,6 +127,8 @@ def trade_frame(df: pl.DataFrame, *, source: str, quantity_unit: str | None = No
         unit = pl.lit(quantity_unit, pl.Utf8)
         add.append((pl.when(pl.col("quantity").is_not_null()).then(unit).otherwise(None) if "quantity" in df.columns
                     else pl.lit(None, pl.Utf8)).alias("quantity_unit"))
+    if "estimated" not in df.columns:  # the publisher's estimate flag; NULL = the source does not say
+        add.append(pl.lit(None, pl.Boolean).alias("estimated"))
     df = df.with_columns(add) if add else df
     return df.with_columns(pl.lit(source).alias("source")).select(ROW, *TRADE_COLUMNS)
 

@@ -2,10 +2,10 @@
 
 Basis: **reporter-declared** totals as published in DOTS — exports f.o.b., imports c.i.f., current
 US dollars, all goods. For a country that does not report (or not for every month), DOTS fills the
-gap with IMF estimates built from partner (mirror) data; the workbooks do not flag which cells are
-estimates by a trailing ``e`` (text cells such as ``1,032.13 e``); the loader keeps them and marks
-them ``estimated`` in the derived CSV's ``basis`` column (the atlas ``trade`` table has no basis column
-yet, so there the figure reads "DOTS, reporter basis incl. IMF estimates"). The ``World`` row is
+gap with IMF estimates built from partner (mirror) data; the workbooks flag such cells by a trailing
+``e`` (text cells such as ``1,032.13 e``); the loader keeps them, marks them ``estimated`` in the derived
+CSV's ``basis`` column and sets the atlas ``trade`` column ``estimated`` (true for an ``e`` cell, false
+for an unflagged one — unflagged is not a guarantee: Turkmenistan's 2020 figures carry no flag). The ``World`` row is
 the reporter's own world total and becomes partner ``WLD`` — an independent total for the coverage
 rule (partner rows add up to it less "Countries & Areas not specified" and "Special Categories").
 
@@ -69,7 +69,9 @@ def resolve_name(name: str) -> str | None:
 class ImfDotsXlsx(Source):
     id = "imf_dots_xlsx"
     tables = ("trade",)
-    pack_inputs = ("repo:data/derived/imf_dots_xlsx_1960_2020.csv.gz",)
+    # the derived backbone in period files, each < 8 MiB (scripts/derive_imf_dots_xlsx.py PERIODS)
+    pack_inputs = ("repo:data/derived/imf_dots_xlsx_1960_1989.csv.gz", "repo:data/derived/imf_dots_xlsx_1990_2004.csv.gz",
+                   "repo:data/derived/imf_dots_xlsx_2005_2020.csv.gz")
     columns = {"value_usd": "value_musd", "reporter": "reporter", "partner": "partner", "year": "year"}
 
     def handles(self, path: Path) -> bool:
@@ -214,7 +216,7 @@ class ImfDotsXlsx(Source):
     def parse_frame(self, df: pl.DataFrame) -> pl.DataFrame:
         """The canonical ``trade`` frame (plus ``_row``) of :meth:`rows`."""
         df = df.with_columns(pl.lit("TOTAL").alias("classification"), pl.lit("TOTAL").alias("product"),
-                             pl.lit(0, pl.Int32).alias("level"))
+                             pl.lit(0, pl.Int32).alias("level"), (pl.col("basis") == "estimated").alias("estimated"))
         return trade_frame(df, source=self.id)
 
 
