@@ -4,6 +4,7 @@ pyfixest reproduced by an independent panel construction, and the real Kazakhsta
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import numpy as np
 import polars as pl
@@ -36,16 +37,22 @@ def test_hub_weights_hand_computed():
     assert w == pytest.approx([ta / (ta + tb), tb / (ta + tb)], abs=EXACT)
 
 
-def test_hub_weights_average_members_in_levels():
-    # two members with weights 0.25 / 0.75: the coalition leg is Σ s_c exp(β z_ch), not exp(β Σ s_c z_ch)
+def test_hub_weights_route_each_members_own_flow():
+    # two members with weights 0.25 / 0.75, two hubs, one target: each member's lost supply is split over the
+    # hubs by its own route costs (Fréchet choice per origin–destination pair), w_h = Σ_c s_c π_ch
     beta = np.array([-1.0, 0.0, 0.0, 0.0, 0.0])
     z_ch = np.zeros((2, 2, 5))
     z_ch[:, 0, 0] = [math.log(100.0), math.log(400.0)]
     z_ch[:, 1, 0] = [math.log(200.0), math.log(200.0)]
     z_ht = np.zeros((1, 2, 5))
     w = div.hub_weights(z_ch, np.array([0.25, 0.75]), z_ht, np.array([1.0]), beta)
-    ga, gb = 0.25 / 100 + 0.75 / 400, 1 / 200
-    assert w[0] == pytest.approx(ga / (ga + gb), abs=EXACT)
+    pi1 = (1 / 100) / (1 / 100 + 1 / 200)      # member 1: hub a at 100 km, hub b at 200 km → 2/3 via a
+    pi2 = (1 / 400) / (1 / 400 + 1 / 200)      # member 2: 400 vs 200 km → 1/3 via a
+    assert w[0] == pytest.approx(0.25 * pi1 + 0.75 * pi2, abs=EXACT)
+    assert w.sum() == pytest.approx(1.0, abs=EXACT)
+    # each member keeps its own flow: member 1's share of the flow through hub a
+    assert div.origin_share(z_ch, np.array([0.25, 0.75]), z_ht, np.array([1.0]), beta, 0, np.array([True, False])) \
+        == pytest.approx(0.25 * pi1 / (0.25 * pi1 + 0.75 * pi2), abs=EXACT)
 
 
 def test_reexports_and_own_supply_hand_computed():
@@ -200,15 +207,23 @@ def test_real_kazakhstan_context_against_an_independent_computation(kaz_ctx, eu2
     t = kaz_ctx.trade
     eu = t.filter((pl.col("source") == "eurostat") & (pl.col("reporter") == "EUU") & (pl.col("flow") == "export")
                   & (pl.col("year") == 2021))
-    x_ct = float(eu.filter(pl.col("partner") == "RUS")["value_usd"].sum())
-    x_ck = float(eu.filter(pl.col("partner") == "KAZ")["value_usd"].sum())
+    x_eu_t = float(eu.filter(pl.col("partner") == "RUS")["value_usd"].sum())
+    x_eu_k = float(eu.filter(pl.col("partner") == "KAZ")["value_usd"].sum())
     # Eurostat: EU27 exports to Russia 2021 ≈ EUR 89 bn, to Kazakhstan EUR 5.5 bn (USD in the atlas)
-    assert 95e9 < x_ct < 115e9 and 6.0e9 < x_ck < 7.0e9
+    assert 95e9 < x_eu_t < 115e9 and 6.0e9 < x_eu_k < 7.0e9
+    # USA and GBR: no 2021 rows in the atlas (IMF DOTS ends in 2020); their 2020 DOTS exports stand in
+    dots = t.filter((pl.col("source") == "imf_dots_xlsx") & (pl.col("flow") == "export") & (pl.col("year") == 2020)
+                    & pl.col("reporter").is_in(["USA", "GBR"]) & (pl.col("classification") == "TOTAL"))
+    assert t.filter(pl.col("reporter").is_in(["USA", "GBR"]) & (pl.col("year") == 2021)
+                    & (pl.col("classification") == "TOTAL")).height == 0
+    other = {(r["reporter"], r["partner"]): r["value_usd"] for r in dots.iter_rows(named=True)}
+    x_ct = x_eu_t + other[("USA", "RUS")] + other[("GBR", "RUS")]
+    x_ck = x_eu_k + other[("USA", "KAZ")] + other[("GBR", "KAZ")]
     lost = 0.36 * x_ct
     assert val[("coalition_lost_exports_usd", "to RUS")] == pytest.approx(lost, rel=EXACT)
     assert val[("coalition_exports_to_targets_change", "")] == pytest.approx(-0.36, abs=EXACT)
 
-    # independent weights: every hub h, w_h ∝ Σ_c s_c exp(β·z_ch) · exp(β·z_hRUS)
+    # independent weights: every hub h, w_h = Σ_c s_c π_ch, π_ch ∝ exp(β·z_ch) · exp(β·z_hRUS) over the hubs
     p = ch._prepared(eu2022, kaz_ctx)
     dist = kaz_ctx.extra["distances_all"]
     ll = grav.landlocked()
@@ -224,13 +239,23 @@ def test_real_kazakhstan_context_against_an_independent_computation(kaz_ctx, eu2
     members = t.filter((pl.col("source") == "eurostat") & (pl.col("reporter") != "EUU") & (pl.col("partner") == "RUS")
                        & (pl.col("year") == 2021) & (pl.col("flow") == "export"))
     xs = dict(zip(members["reporter"], members["value_usd"], strict=True))
+    xs |= {"USA": other[("USA", "RUS")], "GBR": other[("GBR", "RUS")]}
     tot = sum(xs.values())
-    tau = {h: sum(v / tot * g(c, h) for c, v in xs.items()) * g(h, "RUS") for h in p.hubs}
-    w_kaz = tau["KAZ"] / sum(tau.values())
+    flows = {}
+    for c, v in xs.items():                      # each member's flow takes its own route choice
+        route = {h: g(c, h) * g(h, "RUS") for h in p.hubs}
+        rt = sum(route.values())
+        flows |= {(c, h): v / tot * r / rt for h, r in route.items()}
+    w_kaz = sum(flows[(c, "KAZ")] for c in xs)
     assert val[("hub_weight", "")] == pytest.approx(w_kaz, rel=1e-9)
-    assert val[("reexports_usd", "")] == pytest.approx(0.3 * lost * w_kaz, rel=1e-9)
-    assert val[("coalition_exports_to_country_change", "")] == pytest.approx(0.3 * lost * w_kaz / x_ck, rel=1e-9)
+    r_kaz = 0.3 * lost * w_kaz
+    assert val[("reexports_usd", "")] == pytest.approx(r_kaz, rel=1e-9)
+    assert val[("coalition_exports_to_country_change", "")] == pytest.approx(r_kaz / x_ck, rel=1e-9)
     assert val[("coalition_exports_to_country_change", "")] > 0        # the sign the issue asks for
+    # the EU27 part of R_KAZ (routes from EU members) over EU27 exports to KAZ: what Eurostat observes
+    eu_share = sum(flows[(c, "KAZ")] for c in xs if c not in ("USA", "GBR")) / w_kaz
+    eu_detail = "EU27 members' re-exports through the country ÷ EU27 (Eurostat EUU) exports to it"
+    assert val[("eu27_exports_to_country_change", eu_detail)] == pytest.approx(r_kaz * eu_share / x_eu_k, rel=1e-9)
 
 
 def test_draws_spread_and_reproducible(kaz_ctx, eu2022, monkeypatch):
@@ -286,3 +311,111 @@ def test_backtest_rows_for_every_observed_third_country(atlas, eu2022, monkeypat
     assert kaz["observed"] == pytest.approx(0.295, abs=0.001) and kaz["sign_right"]
     d = bt.to_dict()
     assert all("sign_right" in r for r in d["rows"])
+    # the EU27 rows compare the EU27 members' re-exports through k with EU27 exports to k (not the coalition's)
+    from tethers.scenario.engine import simulate
+
+    res = simulate(eu2022, country="KAZ", base_year=2021, atlas=atlas, draws=20, seed=1, channels=["diversion"])
+    eu = res.by_channel.filter(pl.col("metric") == "eu27_exports_to_country_change")["value"][0]
+    co = res.by_channel.filter(pl.col("metric") == "coalition_exports_to_country_change")["value"][0]
+    assert rows["EU27 exports to KAZ, 2021→2022"]["simulated"] == pytest.approx(eu, rel=EXACT) and eu != co
+
+
+# ---------------------------------------------------------------------------------------------- excluded hubs
+
+ROUTES = Path(__file__).resolve().parents[1] / "samples" / "cepii_geodist_routes" / "dist_cepii_routes_deu_fra_to_rus.csv"
+
+
+def _hand_flows(beta, members, s, hubs, year=2021):
+    """Each member's flow through each hub, s_c π_ch, by plain Python from the GeoDist CSV rows (distw, contig,
+    comlang_off), the package's landlocked list and the EAEU dates (BLR, KAZ, RUS 2011; ARM 2015)."""
+    import csv
+
+    rows = {(r["iso_o"], r["iso_d"]): r for r in csv.DictReader(ROUTES.open())}
+    ll = grav.landlocked()
+    eaeu = {"BLR": 2011, "KAZ": 2011, "RUS": 2011, "ARM": 2015}
+
+    def g(o, d):
+        r = rows[(o, d)]
+        cu = float(o in eaeu and d in eaeu and max(eaeu[o], eaeu[d]) <= year)
+        z = [math.log(float(r["distw"])), float(r["contig"]), float(r["comlang_off"]), float(o in ll and d in ll), cu]
+        return math.exp(sum(b * x for b, x in zip(beta, z, strict=True)))
+
+    out = {}
+    for c, sc in zip(members, s, strict=True):
+        route = {h: g(c, h) * g(h, "RUS") for h in hubs}
+        tot = sum(route.values())
+        out |= {(c, h): sc * v / tot for h, v in route.items()}
+    return out
+
+
+def _toy_terms(hubs, members=("DEU", "FRA")):
+    from tethers.sources.cepii_geodist import CepiiGeodist
+
+    dist = CepiiGeodist().parse(ROUTES)["distances"]
+    terms = grav.pair_terms(dist)
+    cu = grav.customs_unions()
+    return (div._terms(terms, list(members), list(hubs), reverse=False, year=2021, cu=cu),
+            div._terms(terms, ["RUS"], list(hubs), reverse=True, year=2021, cu=cu))
+
+
+def test_route_weights_of_a_three_hub_toy_from_real_geodist_rows():
+    """Coalition {DEU, FRA} (weights 0.6/0.4) → hubs {ARM, BLR, KAZ} → RUS, β fixed: the channel's weights equal
+    the hand computation from the CSV rows; excluding BLR sends each member's flow over ARM and KAZ."""
+    beta = np.array([-0.84, 0.41, 0.12, 0.34, 2.30])
+    s = np.array([0.6, 0.4])
+    hubs = ["ARM", "BLR", "KAZ"]
+    z_ch, z_ht = _toy_terms(hubs)
+    w = div.hub_weights(z_ch, s, z_ht, np.array([1.0]), beta)
+    f = _hand_flows(beta, ["DEU", "FRA"], s, hubs)
+    assert w == pytest.approx([f[("DEU", h)] + f[("FRA", h)] for h in hubs], rel=1e-12)
+    assert w[1] == max(w)     # Belarus: contiguous with Russia, EAEU, closest to the EU — the largest route
+
+    kept = ["ARM", "KAZ"]     # BLR excluded (restricted): each member's flow takes the remaining routes
+    z_ch2, z_ht2 = _toy_terms(kept)
+    w2 = div.hub_weights(z_ch2, s, z_ht2, np.array([1.0]), beta)
+    f2 = _hand_flows(beta, ["DEU", "FRA"], s, kept)
+    assert w2 == pytest.approx([f2[("DEU", h)] + f2[("FRA", h)] for h in kept], rel=1e-12)
+    assert w2[1] > w[2]
+
+    # the EU members' share of the re-exports through KAZ (here DEU's share)
+    share = div.origin_share(z_ch2, s, z_ht2, np.array([1.0]), beta, 1, np.array([True, False]))
+    assert share == pytest.approx(f2[("DEU", "KAZ")] / (f2[("DEU", "KAZ")] + f2[("FRA", "KAZ")]), rel=1e-12)
+    assert div.origin_share(z_ch2, s, z_ht2, np.array([1.0]), beta, 1, np.array([False, False])) == 0.0
+
+
+def test_excluded_hubs_leave_the_real_route_choice(kaz_ctx, eu2022, monkeypatch):
+    """eu-2022 names BLR (restricted), CHE, LIE, NOR, ISL, KOR (aligned) and UKR (closed): none is a hub; the others
+    keep their relative weights; the notes say which and how much of the flow they would have taken."""
+    beta = (-0.8, 0.35, 0.0, 0.6, 2.7)
+    monkeypatch.setattr(grav, "estimate_cached", lambda *a, **k: _fake_estimates(2021, beta))
+    excluded = {"BLR", "CHE", "LIE", "NOR", "ISL", "KOR", "UKR"}
+    assert set(eu2022.excluded_hub_codes()) == excluded
+    p = div.prepare(eu2022, kaz_ctx)
+    p0 = div.prepare(eu2022.model_copy(update={"excluded_hubs": []}), kaz_ctx)
+    assert not excluded & set(p.hubs)
+    # LIE is no hub either way (no EU27 export row or no GeoDist terms for it in the atlas)
+    assert set(p0.hubs) - set(p.hubs) == excluded - {"LIE"}
+    w0 = div.hub_weights(p0.z_ch, p0.s_c, p0.z_ht, p0.s_t, np.array(beta))
+    gone = sum(w0[p0.hubs.index(h)] for h in excluded - {"LIE"})
+    # each member's route shares over the remaining hubs: π_ch / (1 − Σ_excluded π_ch)
+    pi0 = div.route_shares(p0.z_ch, p0.z_ht, np.array(beta))[:, 0, :]
+    keep = np.array([h not in excluded for h in p0.hubs])
+    expect = (p0.s_c[:, None] * pi0[:, keep] / pi0[:, keep].sum(axis=1, keepdims=True)).sum(axis=0)
+    w = div.hub_weights(p.z_ch, p.s_c, p.z_ht, p.s_t, np.array(beta))
+    assert w == pytest.approx(expect, rel=1e-9)
+    note = next(n for n in p.notes if n.startswith("excluded hubs"))
+    assert "BLR (restricted: Reg (EU) 2022/355" in note and "UKR (closed" in note
+    assert f"{gone:.1%} of the re-routed flow" in note
+
+
+def test_an_excluded_country_studied_gets_no_reexports(atlas, eu2022, monkeypatch):
+    from tethers.scenario.engine import build_context
+
+    monkeypatch.setattr(grav, "estimate_cached", lambda *a, **k: _fake_estimates())
+    ctx = build_context(atlas, eu2022, "BLR", 2021)
+    ch = div.DiversionChannel()
+    eff = ch.run(eu2022, ctx, {k: p.central for k, p in ch.parameters().items()})
+    val = {r["metric"]: r["value"] for r in eff.iter_rows(named=True)}
+    assert val["hub_weight"] == 0.0 and val["reexports_usd"] == 0.0
+    assert any(n.startswith("BLR is excluded as a hub by the scenario (restricted: the coalition's export bans")
+               for n in ch.notes(eu2022, ctx))

@@ -162,3 +162,65 @@ def test_toml_bad_field_names_file_and_field(tmp_path):
 def test_country_spellings_resolve(tmp_path):
     spec = load_spec(_write(tmp_path, GOOD.replace("targets: [RUS]", "targets: [Russia]"), "s.yaml"))
     assert spec.targets == ["RUS"]
+
+
+# ---------------------------------------------------------------------------------------------- excluded hubs
+
+HUBS = GOOD + """\
+excluded_hubs:
+  - countries: [Belarus]
+    status: restricted
+    legal_basis: "Reg (EU) 2022/355"
+  - countries: [CHE, NOR]
+    status: aligned
+    legal_basis: "15 CFR part 746 Supplement No. 3"
+"""
+
+
+def test_excluded_hubs_parsed_and_resolved(tmp_path):
+    spec = load_spec(_write(tmp_path, HUBS, "hubs.yaml"))
+    assert [e.countries for e in spec.excluded_hubs] == [["BLR"], ["CHE", "NOR"]]
+    codes = spec.excluded_hub_codes()
+    assert set(codes) == {"BLR", "CHE", "NOR"} and codes["BLR"].status == "restricted"
+    assert load_spec(_write(tmp_path, GOOD, "none.yaml")).excluded_hubs == []
+
+
+def test_eu2022_excluded_hubs(eu2022):
+    codes = eu2022.excluded_hub_codes()
+    assert codes["BLR"].status == "restricted" and "2022/355" in codes["BLR"].legal_basis
+    assert "87 FR 13048" in codes["BLR"].legal_basis and "2022/748" in codes["BLR"].legal_basis
+    assert {c for c, e in codes.items() if e.status == "aligned"} == {"CHE", "LIE", "NOR", "ISL", "KOR"}
+    assert codes["UKR"].status == "closed"
+
+
+def test_russia2014_has_no_excluded_hubs():
+    # the 2014 measures (Reg (EU) 833/2014, 960/2014; US EO 13660–13662) did not reach Belarus
+    assert load_spec(SCENARIOS / "russia-2014.yaml").excluded_hubs == []
+
+
+BAD_HUBS = [
+    ("hub-unknown", HUBS.replace("[Belarus]", "[Atlantis]"), "excluded_hubs[0].countries", "unknown country 'Atlantis'"),
+    ("hub-no-basis", HUBS.replace('    legal_basis: "Reg (EU) 2022/355"\n', ""), "excluded_hubs[0].legal_basis",
+     "Field required"),
+    ("hub-blank-basis", HUBS.replace('"Reg (EU) 2022/355"', '"   "'), "excluded_hubs[0].legal_basis",
+     "a legal basis is required"),
+    ("hub-bad-status", HUBS.replace("status: aligned", "status: friendly"), "excluded_hubs[1].status",
+     "'restricted', 'aligned' or 'closed'"),
+    ("hub-empty", HUBS.replace("[CHE, NOR]", "[]"), "excluded_hubs[1].countries", "at least 1 item"),
+    ("hub-in-coalition", HUBS.replace("[CHE, NOR]", "[CHE, DEU]"), "excluded_hubs[1].countries[1]",
+     "DEU is in coalition (EU27)"),
+    ("hub-is-target", HUBS.replace("[CHE, NOR]", "[RUS]"), "excluded_hubs[1].countries[0]", "RUS is in targets"),
+    ("hub-twice", HUBS.replace("[CHE, NOR]", "[CHE, BLR]"), "excluded_hubs[1].countries[1]",
+     "BLR is already listed at excluded_hubs[0].countries[0]"),
+]
+
+
+@pytest.mark.parametrize(("text", "field", "reason"), [b[1:] for b in BAD_HUBS], ids=[b[0] for b in BAD_HUBS])
+def test_bad_excluded_hubs_name_file_and_field(tmp_path, text, field, reason):
+    p = _write(tmp_path, text)
+    with pytest.raises(ScenarioSpecError, match=re.escape(f"{p}: ")) as ei:
+        load_spec(p)
+    msg = str(ei.value)
+    assert "\n" not in msg
+    assert f"{field}: " in msg, msg
+    assert reason in msg, msg

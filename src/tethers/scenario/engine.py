@@ -136,7 +136,8 @@ def build_context(atlas, spec: ScenarioSpec, country: str, base_year: int) -> Co
     coalition's and targets' rows with the targets, the country and the world, and the EU aggregate
     (``EUU``) rows — what the mirror statistics of the trade channel need. ``energy_flows`` are complete
     (third parties' flows share the same pipelines); ``routes`` and ``fx`` are complete (small); ``prices`` and ``io_summary`` are those of the
-    country, the targets and the coalition. ``extra['distances']`` has the country's bilateral distances.
+    country, the targets and the coalition. ``extra['distances']`` has the country's bilateral distances,
+    ``extra['route_flows']`` its observed export volumes by route.
     """
     iso3 = resolve(country)
     coalition = _expand(spec.coalition, base_year)
@@ -156,10 +157,13 @@ def build_context(atlas, spec: ScenarioSpec, country: str, base_year: int) -> Co
     prices = atlas.sql("SELECT * FROM prices WHERE list_contains(?::VARCHAR[], country) ORDER BY date", [who])
     io = atlas.sql("SELECT * FROM io_summary WHERE list_contains(?::VARCHAR[], country)", [who])
     distances = atlas.sql("SELECT * FROM distances WHERE origin = ? OR destination = ?", [iso3, iso3])
+    # the operators' observed route volumes: the transit channel's before state where a year is complete
+    route_flows = atlas.table("route_flows", exporter=iso3)
     return Context(
         country=iso3, base_year=int(base_year), coalition=coalition, targets=targets, trade=trade,
         energy_flows=energy, routes=atlas.table("routes"), fx=atlas.sql("SELECT * FROM fx ORDER BY date"),
-        prices=prices, io_summary=io, extra={"distances": distances, **_gravity_inputs(atlas, base_year)},
+        prices=prices, io_summary=io,
+        extra={"distances": distances, "route_flows": route_flows, **_gravity_inputs(atlas, base_year)},
     )
 
 
@@ -615,9 +619,13 @@ def _diversion_backtest(spec: ScenarioSpec, atlas, res: SpilloverResult, base_ye
         except (DataNotAvailableError, OptionError) as exc:
             notes.append(f"diversion backtest: {k} skipped ({exc})")
     for k, r in per_country.items():
+        # the EU27 members' part of the re-exports over EU27 exports (the Eurostat rows observe the EU27 only);
+        # the whole coalition's change where the channel has no EU27 split
+        v = _central_value(r, "diversion", "eu27_exports_to_country_change", "EU27")
+        metric, prefix = ("eu27_exports_to_country_change", "EU27") if v is not None and not np.isnan(v) else \
+            ("coalition_exports_to_country_change", None)
         rows.append(_bt_row(f"EU27 exports to {k}, {span}", "share",
-                            _band(r, "diversion", "coalition_exports_to_country_change", None, lambda v: v),
-                            eu_growth([k]), basis))
+                            _band(r, "diversion", metric, prefix, lambda v: v), eu_growth([k]), basis))
     notes.append("EU27 rows: the coalition's exports as Eurostat reports them (EUU aggregate, converted to USD); "
-                 "simulated = re-exports routed through the country ÷ base-year EU27 exports to it")
+                 "simulated = the EU27 members' re-exports routed through the country ÷ base-year EU27 exports to it")
     return rows, notes

@@ -26,6 +26,10 @@ Example (YAML)::
         products: ["2709"]
         cap_usd_per_unit: 60
         unit: bbl
+    excluded_hubs:                # countries that cannot re-export to the targets (diversion channel)
+      - countries: [BLR]
+        status: restricted        # the coalition's bans cover exports to them too
+        legal_basis: "Reg (EU) 2022/355; 87 FR 13048"
 """
 
 from __future__ import annotations
@@ -116,6 +120,46 @@ class PriceCap(_ProductMeasure):
 
 Measure = Annotated[ImportBan | ExportBan | Financial | RouteClosure | PriceCap, Field(discriminator="type")]
 
+# Why a country is no re-export hub for the targets (the diversion channel's route choice leaves it out):
+HUB_STATUS = {
+    "restricted": "the coalition's export bans cover exports to it as well",
+    "aligned": "it applies substantially similar export controls on the targets itself",
+    "closed": "it does not trade with the targets (its own embargo, or war)",
+}
+
+
+class ExcludedHubs(_Model):
+    """Third countries that cannot serve as re-export hubs for the targets, each group with its legal basis.
+
+    They are neither targets of the measured channels (the trade and fx channels do not shock them) nor
+    coalition members (their exports do not count in the coalition's lost supply); the diversion channel
+    only removes them from the route choice.
+    """
+
+    countries: list[str] = Field(min_length=1)
+    status: Literal["restricted", "aligned", "closed"]
+    legal_basis: str = Field(min_length=3)
+
+    @field_validator("countries")
+    @classmethod
+    def _countries(cls, v: list[str]) -> list[str]:
+        from ..countries import resolve
+
+        out = []
+        for i, c in enumerate(v):
+            try:
+                out.append(resolve(c))
+            except TethersError as exc:
+                raise ValueError(f"item {i}: {exc}") from None
+        return out
+
+    @field_validator("legal_basis")
+    @classmethod
+    def _basis(cls, v: str) -> str:
+        if not v.strip():
+            raise ValueError("a legal basis is required (the act or rule that makes the country no hub)")
+        return v.strip()
+
 
 class ScenarioSpec(_Model):
     """A validated sanctions scenario (immutable)."""
@@ -129,6 +173,7 @@ class ScenarioSpec(_Model):
     third_countries: list[str] = Field(default_factory=list)
     parameters: dict[str, float] = Field(default_factory=dict)
     references: list[str] = Field(default_factory=list)
+    excluded_hubs: list[ExcludedHubs] = Field(default_factory=list)
 
     @field_validator("coalition", "targets", "third_countries")
     @classmethod
@@ -145,6 +190,42 @@ class ScenarioSpec(_Model):
 
     def measures_of(self, kind: str) -> list:
         return [m for m in self.measures if m.type == kind]
+
+    def excluded_hub_codes(self) -> dict[str, ExcludedHubs]:
+        """ISO3 → the ``excluded_hubs`` entry that names it."""
+        return {c: e for e in self.excluded_hubs for c in e.countries}
+
+
+def _group_members(name: str, year: int) -> frozenset[str]:
+    """Members of a scenario group in ``year`` (as engine.expand_group, without importing the engine)."""
+    from ..countries import CENTRAL_ASIA, eu_members
+
+    if name == "EU27":
+        return eu_members(year)
+    if name == "CASIA":
+        return frozenset(CENTRAL_ASIA)
+    if name == "G7":
+        return frozenset({"DEU", "FRA", "GBR", "ITA", "JPN", "USA"} | ({"CAN"} if year >= 1976 else set()))
+    return frozenset({name})
+
+
+def _check_excluded_hubs(spec: ScenarioSpec, origin: str) -> None:
+    """An excluded hub is neither a coalition member nor a target (in the start year), and is named once."""
+    roles = {}
+    for role, names in (("coalition", spec.coalition), ("targets", spec.targets)):
+        for n in names:
+            for c in _group_members(n, spec.start_year):
+                roles.setdefault(c, f"in {role}" + (f" ({n})" if n != c else ""))
+    seen: dict[str, str] = {}
+    for i, e in enumerate(spec.excluded_hubs):
+        for j, c in enumerate(e.countries):
+            where = f"excluded_hubs[{i}].countries[{j}]"
+            if c in roles:
+                raise ScenarioSpecError(one_line(f"{origin}: {where}: {c} is {roles[c]}; an excluded hub is a third "
+                                                 "country"))
+            if c in seen:
+                raise ScenarioSpecError(one_line(f"{origin}: {where}: {c} is already listed at {seen[c]}"))
+            seen[c] = where
 
 
 def _loc(loc: tuple) -> str:
@@ -164,13 +245,15 @@ def parse_spec(data: object, *, origin: str = "<scenario>") -> ScenarioSpec:
     if not isinstance(data, dict):
         raise ScenarioSpecError(f"{origin}: a scenario is a mapping of fields, got {type(data).__name__}")
     try:
-        return ScenarioSpec.model_validate(data)
+        spec = ScenarioSpec.model_validate(data)
     except ValidationError as exc:
         problems = "; ".join(f"{_loc(e['loc'])}: {e['msg']}" for e in exc.errors()[:5])
         more = f" (+{exc.error_count() - 5} more)" if exc.error_count() > 5 else ""
         raise ScenarioSpecError(one_line(f"{origin}: {problems}{more}")) from None
     except TethersError as exc:  # unknown country raised inside a validator
         raise ScenarioSpecError(one_line(f"{origin}: {exc}")) from None
+    _check_excluded_hubs(spec, origin)
+    return spec
 
 
 def load_spec(path: str | Path) -> ScenarioSpec:

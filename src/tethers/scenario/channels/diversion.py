@@ -9,29 +9,40 @@ Model (partial equilibrium, one year; docs/scenario.md "Diversion")
 --------------------------------------------------------------------
 .. math::
     B = c\,X_{CT}, \qquad R = \rho B, \qquad
-    \tau_h = \Big(\sum_{c\in C} s_c\, e^{\beta\cdot z_{ch}}\Big)\Big(\sum_{t\in T} s_t\, e^{\beta\cdot z_{ht}}\Big), \qquad
-    w_h = \frac{\tau_h}{\sum_{h'\in H} \tau_{h'}}, \qquad R_k = w_k R
+    \pi_{cth} = \frac{e^{\beta\cdot z_{ch}}\, e^{\beta\cdot z_{ht}}}{\sum_{h'\in H} e^{\beta\cdot z_{ch'}}\, e^{\beta\cdot z_{h't}}}, \qquad
+    w_h = \sum_{c\in C}\sum_{t\in T} s_c\, s_t\, \pi_{cth}, \qquad R_k = w_k R
 
     \Delta X_{Ck}/X_{Ck} = R_k / X_{Ck}, \qquad \Delta X_{kT}/X_{kT} = (R_k + O_k)/X_{kT}, \qquad
     \Delta X_{CT}/X_{CT} = -c
 
 * :math:`X_{CT}`: the coalition's exports to the targets in the base year (Eurostat, EU27 aggregate
-  ``EUU``; other coalition members' exports to the targets where the atlas has them as reporters);
+  ``EUU``; other coalition members' exports to the targets where the atlas has them as reporters — for the
+  base year, else their latest year up to ``STAND_IN_YEARS`` before it, named in the notes: USA and GBR
+  2020 for base 2021, IMF DOTS in the atlas ending in 2020);
   :math:`c`: the share of them the export bans cover (parameter ``coalition_export_coverage``).
 * :math:`\rho` (``reroute_share``): the share of the banned coalition supply that reaches the target
   through third countries. No published estimate: an assumption with a wide band, tested by the backtest.
-* Route choice: the banned goods reach the target on the route coalition → *h* → target, whose trade
-  cost in gravity terms is :math:`t_{Ch}^{\varepsilon} t_{hT}^{\varepsilon}`; with a Fréchet choice among
-  routes (Allen & Arkolakis 2022, REStud 89(6)) the share of route *h* is proportional to that product,
-  :math:`\tau_h`. The coalition leg averages its members' terms with the weights :math:`s_c`, each
-  member's share in the coalition's exports to the targets (Eurostat member rows where the atlas has
-  them for the base year; equal weights otherwise, with a note), the target leg its targets' with
-  :math:`s_t`, each target's share in the coalition's exports to the targets. The hub's own size does not enter:
-  re-export capacity is not proportional to the hub's home demand, so small neighbours of the target see
-  the largest relative increases.
-* Hubs *H*: every country that is neither in the coalition nor a target and that the coalition exports
-  to in the base year. :math:`X_{Ck}`: the coalition's pre-sanction exports to the country studied (the
+* Route choice: the banned goods of member *c* reach target *t* on a route c → *h* → t, whose trade cost
+  in gravity terms is :math:`t_{ch}^{\varepsilon} t_{ht}^{\varepsilon} = e^{\beta\cdot z_{ch}} e^{\beta\cdot z_{ht}}`;
+  with a Fréchet choice among the routes of each origin–destination pair (Allen & Arkolakis 2022, REStud
+  89(6)) the share of route *h* is proportional to that product, normalised over the hubs for that pair:
+  :math:`\pi_{cth}`. Each member's lost supply to each target, :math:`s_c s_t B`, takes its own route
+  choice: :math:`s_c` is each member's share in the coalition's exports to the targets (Eurostat member
+  rows; other members' own rows; equal weights otherwise, with a note), :math:`s_t` each target's share
+  in the coalition's exports to the targets. (An earlier version pooled the members' legs,
+  :math:`w_h \propto \sum_c s_c e^{\beta\cdot z_{ch}}\cdot\sum_t s_t e^{\beta\cdot z_{ht}}`, which does not
+  keep each member's lost supply: members with many cheap routes took flow from the others.) The hub's
+  own size does not enter: re-export capacity is not proportional to the hub's home demand, so small
+  neighbours of the target see the largest relative increases.
+* Hubs *H*: every country that is neither in the coalition nor a target, that the coalition exports
+  to in the base year, and that the scenario does not list under ``excluded_hubs`` (countries the
+  coalition's bans reach as well, countries applying the same controls, countries that do not trade with
+  the targets — each with its legal basis; the notes say which and what share of the re-routed flow they
+  would have taken). :math:`X_{Ck}`: the coalition's pre-sanction exports to the country studied (the
   denominator of its change).
+* The EU27 part of :math:`R_k`: :math:`\rho B \sum_{c\in EU}\sum_t s_c s_t \pi_{ctk}`; over the EU27's own
+  exports to *k* (Eurostat) it gives ``eu27_exports_to_country_change``, the figure the backtest's
+  Eurostat rows observe.
 * :math:`z_{ij}` = (ln distance, contiguity, common official language, both landlocked, customs union)
   (CEPII GeoDist; ``scenario/data/customs_unions.csv``), and β their elasticities
   **estimated** by structural gravity (PPML with exporter-year and importer-year fixed effects,
@@ -62,11 +73,11 @@ import polars as pl
 from ...countries import eu_members
 from ...measures.exact import fsum, fsum_agg
 from .. import gravity as grav
-from ..spec import ScenarioSpec
+from ..spec import HUB_STATUS, ScenarioSpec
 from .base import Context, Param, effects
 from .trade import _measure_lists, _pick_source, coverage_by_product, official_totals, product_detail
 
-__all__ = ["DiversionChannel", "CHANNEL", "hub_weights", "reexports"]
+__all__ = ["DiversionChannel", "CHANNEL", "hub_weights", "origin_share", "reexports", "route_shares"]
 
 TERMS = ("ln_dist", "contig", "lang", "both_ll", "cu")
 _AGG = ("WLD", "EUU")
@@ -75,25 +86,35 @@ _AGG = ("WLD", "EUU")
 # ---------------------------------------------------------------------------------------------- pure functions
 
 
-def _leg(z: np.ndarray, s: np.ndarray, beta: np.ndarray) -> np.ndarray:
-    """:math:`\\log \\sum_o s_o e^{\\beta\\cdot z_{oh}}` per hub, for ``z``: origins × hubs × terms."""
-    lc = z @ beta + np.log(np.clip(s, 1e-300, None))[:, None]
-    m = lc.max(axis=0)
-    return m + np.log(np.exp(lc - m).sum(axis=0))
+def route_shares(z_ch: np.ndarray, z_ht: np.ndarray, beta: np.ndarray) -> np.ndarray:
+    """:math:`\\pi_{cth} = e^{\\beta\\cdot z_{ch}} e^{\\beta\\cdot z_{ht}} / \\sum_{h'} e^{\\beta\\cdot z_{ch'}} e^{\\beta\\cdot z_{h't}}`:
+    the share of hub *h* among the routes from member *c* to target *t* (members × targets × hubs; logs throughout).
+
+    ``z_ch``: members × hubs × terms (member → hub), ``z_ht``: targets × hubs × terms (hub → target).
+    """
+    lr = (z_ch @ beta)[:, None, :] + (z_ht @ beta)[None, :, :]
+    e = np.exp(lr - lr.max(axis=2, keepdims=True))
+    return e / e.sum(axis=2, keepdims=True)
 
 
 def hub_weights(z_ch: np.ndarray, s_c: np.ndarray, z_ht: np.ndarray, s_t: np.ndarray, beta: np.ndarray) -> np.ndarray:
-    """Route shares :math:`w_h \\propto (\\sum_c s_c e^{\\beta\\cdot z_{ch}})(\\sum_t s_t e^{\\beta\\cdot z_{ht}})`,
-    summing to 1.
-
-    ``z_ch``: members × hubs × terms (coalition member → hub), ``s_c`` member weights; ``z_ht``: targets ×
-    hubs × terms (hub → target), ``s_t`` target weights (each sums to 1). Logs throughout (log-sum-exp).
-    """
+    """Route shares :math:`w_h = \\sum_c \\sum_t s_c s_t \\pi_{cth}`, summing to 1: each member's lost supply
+    to each target (weights ``s_c`` × ``s_t``, each summing to 1) takes its own route choice
+    (:func:`route_shares`)."""
     if z_ch.shape[1] == 0:
         return np.zeros(0)
-    logw = _leg(z_ch, s_c, beta) + _leg(z_ht, s_t, beta)
-    w = np.exp(logw - logw.max())
-    return w / w.sum()
+    return np.einsum("c,t,cth->h", s_c, s_t, route_shares(z_ch, z_ht, beta))
+
+
+def origin_share(z_ch: np.ndarray, s_c: np.ndarray, z_ht: np.ndarray, s_t: np.ndarray, beta: np.ndarray,
+                 k: int, mask: np.ndarray) -> float:
+    """Share of the members in ``mask`` in the re-exports through hub ``k``:
+    :math:`\\sum_{c\\in S}\\sum_t s_c s_t \\pi_{ctk} / \\sum_c\\sum_t s_c s_t \\pi_{ctk}`."""
+    if not mask.any():
+        return 0.0
+    f = s_c[:, None] * s_t[None, :] * route_shares(z_ch, z_ht, beta)[:, :, k]
+    tot = f.sum()
+    return float(f[mask].sum() / tot) if tot > 0 else 0.0
 
 
 def _terms(terms: pl.DataFrame, origins: list[str], dests: list[str], *, reverse: bool, year: int,
@@ -147,24 +168,44 @@ class _Prepared:
     s_c_target: float | None   # the coalition's share in the targets' imports (target-reported)
     basis: str
     notes: list[str]
+    eu_mask: np.ndarray        # members that are EU member states (base year)
+    x_eu_k: float              # EU27 (Eurostat EUU) exports to the country, USD (0 without the row)
+
+
+# How far back a non-EU coalition member's own exports may stand in for the base year when the atlas lacks
+# that year (IMF DOTS in the atlas ends in 2020: USA and GBR for base 2021).
+STAND_IN_YEARS = 2
+
+
+def _member_year(t: pl.DataFrame, c: str, year: int) -> int | None:
+    """The base year if ``c`` reports total exports for it, else the latest of the ``STAND_IN_YEARS`` before it."""
+    ys = t.filter((pl.col("reporter") == c) & (pl.col("year") <= year) & (pl.col("year") >= year - STAND_IN_YEARS))
+    return int(ys["year"].max()) if ys.height else None
 
 
 def _coalition_exports(trade: pl.DataFrame, coalition: frozenset[str], year: int) -> tuple[pl.DataFrame, str]:
-    """``[partner, value_usd]``: the coalition's exports by partner in ``year`` (EUU aggregate for the EU27 part)."""
+    """``[partner, value_usd]``: the coalition's exports by partner in ``year`` (EUU aggregate for the EU27 part).
+
+    A non-EU member without rows for ``year`` counts with its latest year up to ``STAND_IN_YEARS`` before
+    (named in the basis: "USA (imf_dots_xlsx) 2020 for 2021").
+    """
     eu = eu_members(year)
     parts, basis = [], []
-    t = trade.filter((pl.col("year") == year) & (pl.col("classification") == "TOTAL") & (pl.col("flow") == "export"))
+    t = trade.filter((pl.col("classification") == "TOTAL") & (pl.col("flow") == "export"))
     if coalition >= eu:
-        e = t.filter((pl.col("reporter") == "EUU") & (pl.col("source") == "eurostat"))
+        e = t.filter((pl.col("year") == year) & (pl.col("reporter") == "EUU") & (pl.col("source") == "eurostat"))
         if e.height:
             parts.append(e.select("partner", "value_usd"))
             basis.append(f"EU27 (Eurostat EUU) {year}")
     others = sorted(coalition - eu) if coalition >= eu else sorted(coalition)
     for c in others:
-        f = _pick_source(t.filter(pl.col("reporter") == c))
+        y = _member_year(t, c, year)
+        if y is None:
+            continue
+        f = _pick_source(t.filter((pl.col("reporter") == c) & (pl.col("year") == y)))
         if f.height:
             parts.append(f.select("partner", "value_usd"))
-            basis.append(f"{c} ({f['source'][0]}) {year}")
+            basis.append(f"{c} ({f['source'][0]}) {y}" + (f" for {year}" if y != year else ""))
     if not parts:
         return pl.DataFrame(schema={"partner": pl.Utf8, "value_usd": pl.Float64}), ""
     df = pl.concat(parts).filter(~pl.col("partner").is_in([*_AGG, *coalition]))
@@ -176,18 +217,27 @@ def _member_weights(trade: pl.DataFrame, coalition: frozenset[str], targets: fro
     """Coalition members and their shares in the coalition's exports to the targets in ``year``.
 
     Members' own totals (any source; Eurostat member rows for the EU) where the atlas has them for every
-    member with GeoDist terms; equal weights otherwise.
+    member with GeoDist terms; equal weights otherwise. A non-EU member without ``year`` counts with its
+    latest year up to ``STAND_IN_YEARS`` before, as in :func:`_coalition_exports`.
     """
     members = sorted(coalition)
-    t = trade.filter((pl.col("year") == year) & (pl.col("classification") == "TOTAL") & (pl.col("flow") == "export")
+    eu = eu_members(year)
+    t = trade.filter((pl.col("classification") == "TOTAL") & (pl.col("flow") == "export")
                      & pl.col("reporter").is_in(members) & pl.col("partner").is_in(list(targets)))
-    v = {c: fsum(_pick_source(t.filter(pl.col("reporter") == c))["value_usd"]) for c in members}
+    v, stand_in = {}, []
+    for c in members:
+        y = year if c in eu else _member_year(t, c, year)
+        v[c] = fsum(_pick_source(t.filter((pl.col("reporter") == c) & (pl.col("year") == y)))["value_usd"]) \
+            if y is not None else 0.0
+        if y is not None and y != year and v[c] > 0:
+            stand_in.append(f"{c} {y}")
     have = [c for c in members if v[c] > 0]
+    extra = f"; {', '.join(stand_in)} for {year}" if stand_in else ""
     if len(have) >= 0.8 * len(members):
         tot = sum(v[c] for c in have)
         return have, np.array([v[c] / tot for c in have]), (
             f"coalition leg weighted by members' exports to the targets in {year} ({len(have)} of {len(members)} "
-            "members report them)")
+            f"members report them{extra})")
     return members, np.full(len(members), 1.0 / len(members)), (
         f"coalition leg: members weighted equally (the atlas has members' exports to the targets for "
         f"{len(have)} of {len(members)} members in {year})")
@@ -213,6 +263,25 @@ def _coalition_share(ctx: Context, year: int) -> tuple[float | None, str]:
     if from_c.height == 0:
         return None, ""
     return fsum(from_c["value_usd"]) / m_t, f"{src} {yr}, reported by {'+'.join(sorted(ctx.targets))}"
+
+
+def _excluded_note(spec: ScenarioSpec, dropped: list[str], hubs: list[str], terms: pl.DataFrame,
+                   members: list[str], s_c: np.ndarray, tgts: list[str], s_t: np.ndarray, beta: np.ndarray,
+                   year: int, cu: pl.DataFrame) -> str:
+    """The scenario's excluded hubs, why, and the share of the re-routed flow they would take (central β)."""
+    ex = spec.excluded_hub_codes()
+    groups = "; ".join(f"{'+'.join(e.countries)} ({e.status}: {e.legal_basis})" for e in spec.excluded_hubs)
+    share = ""
+    if dropped:
+        allh = hubs + dropped
+        w = hub_weights(_terms(terms, members, allh, reverse=False, year=year, cu=cu), s_c,
+                        _terms(terms, tgts, allh, reverse=True, year=year, cu=cu), s_t, beta)
+        top = sorted(zip(dropped, w[len(hubs):], strict=True), key=lambda x: -x[1])
+        share = (f"; with them the route choice would give them {fsum(w[len(hubs):]):.1%} of the re-routed flow at "
+                 "the central elasticities (" + ", ".join(f"{h} {v:.1%}" for h, v in top[:5] if v >= 0.0005) + ")")
+    absent = sorted(set(ex) - set(dropped))
+    return (f"excluded hubs (scenario): {groups}{share}"
+            + (f"; not hubs anyway in {year}: {', '.join(absent)}" if absent else ""))
 
 
 def prepare(spec: ScenarioSpec, ctx: Context) -> _Prepared:
@@ -244,9 +313,13 @@ def prepare(spec: ScenarioSpec, ctx: Context) -> _Prepared:
     n_c = terms.filter(pl.col("exporter").is_in(members) & pl.col("importer").is_in(cand)).group_by("importer").len()
     n_t = terms.filter(pl.col("exporter").is_in(cand) & pl.col("importer").is_in(tgts)).group_by("exporter").len()
     ok = set(n_c.filter(pl.col("len") == len(members))["importer"]) & set(n_t.filter(pl.col("len") == len(tgts))["exporter"])
-    hubs = sorted(h for h in cand if h in ok)
+    excluded = spec.excluded_hub_codes()
+    hubs = sorted(h for h in cand if h in ok and h not in excluded)
     z_ch = _terms(terms, members, hubs, reverse=False, year=y, cu=cu)
     z_ht = _terms(terms, tgts, hubs, reverse=True, year=y, cu=cu)
+    if excluded:
+        notes.append(_excluded_note(spec, sorted(h for h in cand if h in ok and h in excluded), hubs, terms,
+                                    members, s_c, tgts, s_t, beta, y, cu))
     off = official_totals(ctx.trade, k, y)
     x_kt = fsum(off.filter((pl.col("flow") == "export") & pl.col("partner").is_in(list(ctx.targets)))["value_usd"])
     if x_kt <= 0:
@@ -264,12 +337,24 @@ def prepare(spec: ScenarioSpec, ctx: Context) -> _Prepared:
     else:
         notes.append(f"own supply: the coalition's share in the targets' imports {s_ct:.1%} ({s_basis}; total goods "
                      f"stand in for the banned goods); {k}'s banned-goods exports to them {x_ban / 1e9:.2f} bn USD")
-    if k not in hubs:
+    if k in excluded:
+        e = excluded[k]
+        notes.append(f"{k} is excluded as a hub by the scenario ({e.status}: {HUB_STATUS[e.status]}; "
+                     f"{e.legal_basis}): no re-exports")
+    elif k not in hubs:
         notes.append(f"{k} is not a hub (no coalition exports to it in {y}, or no GeoDist terms): no re-exports")
-    if ctx.coalition - eu_members(y) and "USA" in ctx.coalition and "USA" not in basis:
-        notes.append("coalition exports from members other than the EU27 are not in the atlas: the lost coalition "
-                     "supply counts the EU27 only (understated)")
+    missing = sorted(c for c in ctx.coalition - eu_members(y) if f"{c} (" not in basis)
+    if missing:
+        notes.append(f"exports of {', '.join(missing)} are not in the atlas for {y} or the {STAND_IN_YEARS} years "
+                     "before: the lost coalition supply leaves them out (understated)")
+    if " for " in basis:
+        notes.append(f"coalition members without {y} rows count with an earlier year (see the basis below): "
+                     "a stand-in, not the base year")
     x_ck = fsum(cx.filter(pl.col("partner") == k)["value_usd"])
+    x_eu_k = fsum(ctx.trade.filter((pl.col("reporter") == "EUU") & (pl.col("source") == "eurostat")
+                                   & (pl.col("partner") == k) & (pl.col("year") == y) & (pl.col("flow") == "export")
+                                   & (pl.col("classification") == "TOTAL"))["value_usd"])
+    eu_mask = np.array([c in eu_members(y) for c in members], dtype=bool)
     c, se = est.coef_cov, est.se_cov
     notes.append(
         f"gravity (PPML, pyfixest fepois, pair-clustered se) on {est.panel}: ln distance {c['ln_dist']:.3f} "
@@ -279,7 +364,7 @@ def prepare(spec: ScenarioSpec, ctx: Context) -> _Prepared:
     notes.append(f"lost coalition supply from {basis}; {len(hubs)} hubs")
     return _Prepared(est=est, beta=beta, chol=chol, hubs=hubs, z_ch=z_ch, s_c=s_c, z_ht=z_ht, s_t=s_t,
                      k_index=hubs.index(k) if k in hubs else None, x_ct=x_ct, x_ck=x_ck, x_kt=x_kt,
-                     x_ban_kt=x_ban, s_c_target=s_ct, basis=basis, notes=notes)
+                     x_ban_kt=x_ban, s_c_target=s_ct, basis=basis, notes=notes, eu_mask=eu_mask, x_eu_k=x_eu_k)
 
 
 # ---------------------------------------------------------------------------------------------- the channel
@@ -344,6 +429,10 @@ class DiversionChannel:
                              upper_elasticity=params["upper_elasticity"])
         nan = float("nan")
         tg = "+".join(sorted(ctx.targets))
+        # the EU27 part of R_k over EU27 exports to k: what the Eurostat rows of the backtest observe
+        eu_change = nan
+        if p.k_index is not None and p.x_eu_k > 0 and p.eu_mask.any():
+            eu_change = r_k * origin_share(p.z_ch, p.s_c, p.z_ht, p.s_t, beta, p.k_index, p.eu_mask) / p.x_eu_k
         rows = [
             {"metric": "coalition_lost_exports_usd", "value": lost, "unit": "USD", "detail": f"to {tg}"},
             {"metric": "rerouted_usd", "value": rho * lost, "unit": "USD", "detail": "through all hubs"},
@@ -352,6 +441,8 @@ class DiversionChannel:
             {"metric": "own_supply_usd", "value": o_k, "unit": "USD", "detail": ""},
             {"metric": "coalition_exports_to_country_change", "value": r_k / p.x_ck if p.x_ck > 0 else nan,
              "unit": "share", "detail": ""},
+            {"metric": "eu27_exports_to_country_change", "value": eu_change, "unit": "share",
+             "detail": "EU27 members' re-exports through the country ÷ EU27 (Eurostat EUU) exports to it"},
             {"metric": "exports_to_targets_change",
              "value": (r_k + (0.0 if np.isnan(o_k) else o_k)) / p.x_kt if p.x_kt > 0 else nan, "unit": "share",
              "detail": ""},
