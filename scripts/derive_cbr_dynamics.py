@@ -17,13 +17,12 @@ them, gzip with mtime 0: the same workbook always gives the same bytes.
 from __future__ import annotations
 
 import argparse
-import gzip
-import hashlib
 import io
 import sys
 from pathlib import Path
 
 import polars as pl
+from _derived import origin_matches, write_gzip
 
 SHA256 = "65164376745868e38cd67c152fc5ec17b6e506efabe05fefc178dc4961db1737"
 
@@ -33,9 +32,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--xlsx", type=Path, required=True)
     ap.add_argument("--out", type=Path, default=Path("data/derived/cbr_dynamics_usd_rub_daily_1992_2023.csv.gz"))
     args = ap.parse_args(argv)
-    digest = hashlib.sha256(args.xlsx.read_bytes()).hexdigest()
-    if digest != SHA256:
-        print(f"derive_cbr_dynamics: {args.xlsx} has sha256 {digest}, not the recorded {SHA256}", file=sys.stderr)
+    if not origin_matches(args.xlsx, SHA256, "derive_cbr_dynamics"):
         return 2
     from tethers.sources._common import xlsx_rows
 
@@ -47,9 +44,7 @@ def main(argv: list[str] | None = None) -> int:
          "curs": [repr(float(r[2])) for r in body], "cdx": [str(r[3]) for r in body]})
     buf = io.BytesIO()
     df.write_csv(buf)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    with open(args.out, "wb") as fh, gzip.GzipFile(fileobj=fh, mode="wb", mtime=0, filename="") as gz:
-        gz.write(buf.getvalue())
+    write_gzip(buf.getvalue(), args.out)
     # the loader reads the copy to the same rates as the workbook
     from tethers.sources import get_source
 

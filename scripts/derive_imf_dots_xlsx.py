@@ -25,7 +25,6 @@ float text), gzip with mtime 0: the same commit always gives the same bytes.
 from __future__ import annotations
 
 import argparse
-import gzip
 import io
 import subprocess
 import sys
@@ -33,6 +32,7 @@ import tempfile
 from pathlib import Path
 
 import polars as pl
+from _derived import write_gzip
 
 COMMIT = "a0b40afbac7cefc59a4b35c1ebe541ac546aafad"
 KEY = ["reporter", "partner", "year", "flow"]
@@ -92,9 +92,7 @@ def write(df: pl.DataFrame, out: Path) -> None:
     buf.write(",".join(HEADER) + "\n")
     for r, p, y, fl, v, b in df.select(HEADER).iter_rows():
         buf.write(f"{r},{p},{y},{fl},{v if isinstance(v, str) else repr(v)},{b}\n")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    with open(out, "wb") as fh, gzip.GzipFile(filename="", mode="wb", fileobj=fh, mtime=0, compresslevel=9) as gz:
-        gz.write(buf.getvalue().encode("utf-8"))
+    write_gzip(buf.getvalue().encode("utf-8"), out)
 
 
 def write_parts(df: pl.DataFrame, out_dir: Path) -> list[Path]:

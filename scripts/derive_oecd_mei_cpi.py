@@ -17,13 +17,12 @@ the same bytes; the copy reads back to the same rows.
 from __future__ import annotations
 
 import argparse
-import gzip
-import hashlib
 import io
 import sys
 from pathlib import Path
 
 import polars as pl
+from _derived import origin_matches, write_gzip
 
 SHA256 = "914fe001ca964ae9d1efd5354024c8d9537011bd1b05bda4da6036ad536b1e61"
 SERIES = "RUSCPIALLMINMEI"
@@ -34,9 +33,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--csv", type=Path, required=True)
     ap.add_argument("--out", type=Path, default=Path("data/derived/oecd_mei_cpi_rus_monthly_1992_2022.csv.gz"))
     args = ap.parse_args(argv)
-    digest = hashlib.sha256(args.csv.read_bytes()).hexdigest()
-    if digest != SHA256:
-        print(f"derive_oecd_mei_cpi: {args.csv} has sha256 {digest}, not the recorded {SHA256}", file=sys.stderr)
+    if not origin_matches(args.csv, SHA256, "derive_oecd_mei_cpi"):
         return 2
     from tethers.sources import get_source
 
@@ -46,9 +43,7 @@ def main(argv: list[str] | None = None) -> int:
     raw = raw.filter(pl.col(SERIES) != ".").select("DATE", SERIES).sort("DATE")
     buf = io.BytesIO()
     raw.write_csv(buf)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    with open(args.out, "wb") as fh, gzip.GzipFile(fileobj=fh, mode="wb", mtime=0, filename="") as gz:
-        gz.write(buf.getvalue())
+    write_gzip(buf.getvalue(), args.out)
     b = pl.from_arrow(src.read(args.out).tables["prices"])
     key = ["date", "measure"]
     assert a.sort(key).drop("source").equals(b.sort(key).drop("source")), "the copy does not read back to the same rows"
