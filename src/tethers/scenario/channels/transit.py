@@ -32,12 +32,50 @@ under bilateral contracts: a market node drains into its country, which absorbs 
 imports from the country times ``1 + gas_market_headroom``. Each route is a node of its own
 (``u → route → v``), so parallel routes keep their identity.
 
+**Before state.** Where the atlas's ``route_flows`` (the operators' volumes by route, a citation per row;
+``ctx.extra['route_flows']``) has a *complete* year for the country and carrier at the base year — the
+rule of the dependence report, :func:`tethers.measures.transit.route_flow_shares`' ``complete``: a
+published total :math:`V_{all}` and route rows covering at least ``MIN_COVERAGE`` (95 %) of it — the
+before state is **observed**:
+
+* :math:`D = V_{all}` (the ``oil_exports_mt`` parameter is not used);
+* every route of the graph with a row carries exactly its observed :math:`V_r`; where :math:`V_r > k_r`
+  the channel says so and uses :math:`V_r` as the route's effective capacity, :math:`k_r \leftarrow
+  \max(k_r, V_r)`; a first leg with no row carries nothing; a downstream route carries what arrives, at
+  least cost (Aktau's tankers land at Baku and go on by BTC);
+* rows on no route of the graph (``rail``) and the part of :math:`V_{all}` no row accounts for
+  (``unattributed``) are **off the network**: in :math:`D`, crossing no pole, out of reach of closures
+  — the dependence report's ``unrouted_share``.
+
+Then the pole shares before the closures are the dependence report's observed transit shares (for a
+pole a route crosses; see *Outputs* for a route's end point). After closing the set :math:`C`, with
+:math:`f^0` the before state and :math:`P` the decomposition of :math:`f^0` into source–sink paths:
+
+.. math::
+    g_r = \sum_{p \in P,\; p \cap C = \varnothing,\; r \in p} f^0_p, \qquad
+    f^1 = \arg\min_{f}\; \sum_r w_r f_r + \pi s
+    \quad\text{s.t.}\quad g_r \le f_r \le k_r \;(r \notin C),\; f_r = 0 \;(r \in C),\;
+    \text{conservation},\; \sum_m \text{inflow}_m + s = D - D_{off},
+
+i.e. the paths through no closed route keep their volume (so an open route never carries less than
+:math:`g_r`, which equals :math:`f^0_r` unless part of its volume came through a closed route), the
+volume :math:`R = \sum_{p \cap C \neq \varnothing} f^0_p` of the paths through a closed route is shipped
+again at least cost over the remaining capacities :math:`k_r - g_r`, and what cannot be shipped is
+stranded (:math:`s`). The extra cost compares with the same volume on the intact network with the same
+kept paths. Where no year is complete (none, or partial: the reason is in the notes) the before state is
+the least-cost maximum flow of the export volume (**allocated by least cost**) and the after state the
+least-cost maximum flow on the reduced network. Each carrier's notes and its ``before_basis`` row
+(value 1 observed, 0 allocated; detail ``carrier|basis``) say which.
+
 **Outputs** (per carrier): route volumes before and after the closures, the rerouted volume per route,
 the stranded volume, the extra transport cost :math:`C_{closed}(V') - C_{open}(V')` of shipping the
 volume still exported :math:`V'` on the reduced network rather than the intact one (≥ 0), the value of
 the newly stranded volume, and the share of exports whose path crosses or ends in each pole's territory
 (:func:`tethers.countries.pole_map`; the country itself excluded; ``ROW`` = a country in no pole) before
-and after. Path shares come from a decomposition of the optimal flow into source–sink paths.
+and after, over :math:`D`. Path shares come from a decomposition of the optimal flow into source–sink
+paths. Unlike the dependence report, a route's end country counts (the Atasu–Alashankou pipeline *ends*
+in China) and a path runs on beyond its first leg (Aktau → Baku → BTC crosses Azerbaijan, Georgia and
+Türkiye), so the shares of China, Türkiye and ``ROW`` can differ from the report's; Russia's agree.
 
 Solver: :func:`networkx.network_simplex` on integers (volumes in millionths of the carrier unit, i.e.
 tonnes or 1000 m³; costs in US cents), so results are exact to 1e-6 of the unit.
@@ -72,6 +110,11 @@ CARRIERS: tuple[str, ...] = ("oil", "gas")
 UNITS: dict[str, str] = {"oil": "Mt/y", "gas": "bcm/y"}
 # Oil is traded on a world market (any terminal will do); pipeline gas is sold under bilateral contracts.
 FUNGIBLE: dict[str, bool] = {"oil": True, "gas": False}
+# The before state's basis: the least-cost allocation, or the operators' observed route volumes (route_flows).
+ALLOCATED = "allocated by least cost"
+OBSERVED = "observed route volumes"
+UNATTRIBUTED = "unattributed"  # the part of a published total that no route row accounts for
+_ROUTE_FLOW_UNITS = {"oil": ("Mt", "Mt/y"), "gas": ("bcm", "bcm/y")}
 
 # Energy Institute, Statistical Review of World Energy, "Approximate conversion factors" (crude oil,
 # worldwide average gravity): 1 tonne = 7.33 barrels. UN Statistics Division, Energy Statistics Yearbook
@@ -394,7 +437,8 @@ def _roles(edges: pl.DataFrame) -> tuple[set[str], dict[str, str]]:
     return heads - tails, sinks
 
 
-def _graph(edges: pl.DataFrame, *, supply: int, closed: set[str], market_caps: Mapping[str, float] | None) -> nx.DiGraph:
+def _graph(edges: pl.DataFrame, *, supply: int, closed: set[str], market_caps: Mapping[str, float] | None,
+           floor: Mapping[str, int] | None = None) -> nx.DiGraph:
     sources, sinks = _roles(edges)
     g = nx.DiGraph()
     g.add_node("S", demand=-supply)
@@ -403,9 +447,17 @@ def _graph(edges: pl.DataFrame, *, supply: int, closed: set[str], market_caps: M
     weights = [round(c * _CENTS) for c in usable["cost"]]
     for src in sorted(sources):
         g.add_edge("S", ("n", src), weight=0)
+    floor = dict(floor or {})
     for r, w in zip(usable.iter_rows(named=True), weights, strict=True):
-        g.add_edge(("n", r["from_node"]), ("r", r["route_id"]), capacity=round(r["capacity"] * _SCALE), weight=w)
+        # a floor l (a volume the route must carry) is the usual lower-bound substitution: capacity k − l on
+        # the arc, l taken out of the arc's tail and put into its head (added back after the solve)
+        lo = floor.get(r["route_id"], 0)
+        g.add_edge(("n", r["from_node"]), ("r", r["route_id"]), capacity=round(r["capacity"] * _SCALE) - lo, weight=w)
         g.add_edge(("r", r["route_id"]), ("n", r["to_node"]), weight=0)
+        if lo:
+            tail, head = g.nodes[("n", r["from_node"])], g.nodes[("r", r["route_id"])]
+            tail["demand"] = tail.get("demand", 0) + lo
+            head["demand"] = head.get("demand", 0) - lo
     for node, cty in sorted(sinks.items()):
         if market_caps is None:
             g.add_edge(("n", node), "T", weight=0)
@@ -451,18 +503,27 @@ def solve_min_cost_flow(
     supply: float,
     closed: Iterable[str] = (),
     market_caps: Mapping[str, float] | None = None,
+    floor: Mapping[str, float] | None = None,
 ) -> FlowSolution:
-    """Ship ``supply`` (carrier unit) from the source nodes to the markets at least cost; strand the rest.
+    r"""Ship ``supply`` (carrier unit) from the source nodes to the markets at least cost; strand the rest.
 
     ``edges`` as from :func:`network_edges` (``capacity`` null = unusable); ``closed`` route ids carry
     nothing; ``market_caps`` (country → volume) limits what each market country absorbs (``None``:
-    fungible, no limit). Sources and sinks are read from all edges (closed or not), so closing a
-    downstream route never turns its upstream node into a market.
+    fungible, no limit); ``floor`` (route id → volume) is the least volume an open route must carry
+    (:math:`l_r \le f_r \le k_r`; raises :class:`networkx.NetworkXUnfeasible` when no flow meets the
+    floors). Sources and sinks are read from all edges (closed or not), so closing a downstream route
+    never turns its upstream node into a market.
     """
     closed = set(closed)
     s_int = round(supply * _SCALE)
-    g = _graph(edges, supply=s_int, closed=closed, market_caps=market_caps)
+    lo = {r: round(v * _SCALE) for r, v in (floor or {}).items() if round(v * _SCALE) > 0}
+    if set(lo) & closed:
+        raise ValueError(f"closed routes cannot have a floor: {sorted(set(lo) & closed)}")
+    g = _graph(edges, supply=s_int, closed=closed, market_caps=market_caps, floor=lo)
     _, flow = nx.network_simplex(g)
+    lookup = dict(zip(edges["route_id"], edges["from_node"], strict=True))
+    for rid, v in lo.items():
+        flow[("n", lookup[rid])][("r", rid)] += v
     usable = edges.filter(pl.col("capacity").is_not_null())
     flows, cost = {}, 0
     for r in usable.iter_rows(named=True):
@@ -506,11 +567,16 @@ class Reroute:
     Attributes
     ----------
     carrier, unit : the carrier and its volume unit (Mt/y, bcm/y).
-    supply : export volume D to ship (unit).
+    supply : export volume D (unit): the denominator of every share.
     closed : route ids closed.
     before, after : :class:`FlowSolution` on the intact and the reduced network.
     extra_cost_usd : C_closed(V') − C_open(V') for the volume V' still exported (USD/y, ≥ 0).
     shares_before, shares_after : pole → share of D whose path crosses or ends in the pole (0–1).
+    basis : how the before state was made: ``"allocated by least cost"`` or ``"observed route volumes
+        (route_flows, <year>)"``.
+    off_network : observed volumes on no route of the graph (route_flows rows such as ``rail`` and the
+        part of the published total no route row accounts for), label → volume; they are in D, cross no
+        pole, and no closure reaches them.
     """
 
     carrier: str
@@ -522,12 +588,20 @@ class Reroute:
     extra_cost_usd: float
     shares_before: dict[str, float] = field(default_factory=dict)
     shares_after: dict[str, float] = field(default_factory=dict)
+    basis: str = ALLOCATED
+    off_network: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def observed(self) -> bool:
+        return self.basis != ALLOCATED
 
     def tidy(self) -> pl.DataFrame:
         """``[metric, detail, value, unit]``; ``detail`` is ``carrier``, ``carrier|route_id`` or ``carrier|pole``."""
         c, u = self.carrier, self.unit
         rows = [
+            ("before_basis", f"{c}|{self.basis}", 1.0 if self.observed else 0.0, "flag"),
             ("exports", c, self.supply, u),
+            ("off_network_volume", c, fsum(self.off_network.values()), u),
             ("stranded_before", c, self.before.stranded, u),
             ("stranded_volume", c, self.after.stranded, u),
             ("newly_stranded", c, self.after.stranded - self.before.stranded, u),
@@ -540,7 +614,9 @@ class Reroute:
         for r in sorted(self.before.flows):
             b, a = self.before.flows[r], self.after.flows.get(r, 0.0)
             rows += [("route_volume_before", f"{c}|{r}", b, u), ("route_volume_after", f"{c}|{r}", a, u),
-                     ("rerouted_volume", f"{c}|{r}", a - b, u)]
+                     ("rerouted_volume", f"{c}|{r}", a - b, u),
+                     ("route_share_before", f"{c}|{r}", b / self.supply if self.supply > 0 else math.nan, "share")]
+        rows += [("off_network_volume", f"{c}|{r}", v, u) for r, v in self.off_network.items()]
         rows += [("share_via_before", f"{c}|{p}", v, "share") for p, v in self.shares_before.items()]
         rows += [("share_via_after", f"{c}|{p}", v, "share") for p, v in self.shares_after.items()]
         return pl.DataFrame(rows, schema={"metric": pl.Utf8, "detail": pl.Utf8, "value": pl.Float64, "unit": pl.Utf8},
@@ -557,21 +633,154 @@ def reroute(
     year: int,
     market_caps: Mapping[str, float] | None = None,
     poles: Sequence[str] = POLE_ORDER,
+    observed: Mapping[str, float] | None = None,
+    basis: str | None = None,
 ) -> Reroute:
-    """Solve the intact and the reduced network and compare them (see the module docstring)."""
+    """Compare the network before and after the closures (see the module docstring).
+
+    Without ``observed`` the before state is the least-cost maximum flow of ``supply`` on the intact
+    network and the after state the same on the reduced one (**allocated by least cost**).
+
+    With ``observed`` (route id → observed volume, e.g. :func:`observed_base`'s ``volumes``) the before
+    state **is** the observed one: every observed route of the graph carries exactly its volume (its
+    capacity raised to it where the observed figure exceeds the modelled one), the graph's other first
+    legs carry nothing and downstream routes carry what arrives, at least cost. ``supply`` is then the
+    published total D; the part of it on no route of the graph is ``off_network``. After the closures,
+    the source–sink paths of the before state that use no closed route keep their volume (a floor on
+    every open route), and the rest — the volume of the paths through a closed route — is shipped again
+    over the remaining capacity at least cost; what cannot be shipped is stranded.
+    """
     closed = tuple(sorted(set(closed)))
-    before = solve_min_cost_flow(edges, supply=supply, market_caps=market_caps)
-    after = solve_min_cost_flow(edges, supply=supply, closed=closed, market_caps=market_caps)
-    # the counterfactual ships the same volume on the intact network; for non-fungible carriers it also
-    # delivers the same volumes to the same market countries
-    same = solve_min_cost_flow(edges, supply=after.routed, market_caps=None if market_caps is None else after.delivered)
-    extra = after.cost_usd - same.cost_usd
     kw = {"supply": supply, "exporter": exporter, "year": year, "poles": poles}
+    if observed is None:
+        before = solve_min_cost_flow(edges, supply=supply, market_caps=market_caps)
+        after = solve_min_cost_flow(edges, supply=supply, closed=closed, market_caps=market_caps)
+        # the counterfactual ships the same volume on the intact network; for non-fungible carriers it also
+        # delivers the same volumes to the same market countries
+        same = solve_min_cost_flow(edges, supply=after.routed,
+                                   market_caps=None if market_caps is None else after.delivered)
+        return Reroute(
+            carrier=carrier, unit=UNITS.get(carrier, ""), supply=supply, closed=closed, before=before, after=after,
+            extra_cost_usd=after.cost_usd - same.cost_usd, shares_before=_pole_shares(before, edges, **kw),
+            shares_after=_pole_shares(after, edges, **kw), basis=basis or ALLOCATED,
+        )
+    usable = edges.filter(pl.col("capacity").is_not_null())
+    ids = set(usable["route_id"])
+    pinned = {r: float(v) for r, v in observed.items() if r in ids}
+    off = {r: float(v) for r, v in observed.items() if r not in ids}
+    sources, _ = _roles(edges)
+    first = {r for r, u in zip(usable["route_id"], usable["from_node"], strict=True) if u in sources}
+    network = fsum(v for r, v in pinned.items() if r in first)
+    rest = supply - network - fsum(off.values())
+    if rest > 1.0 / _SCALE:
+        off[UNATTRIBUTED] = rest
+    edges = _raise_to(edges, pinned)  # an observed volume above the modelled capacity is the capacity
+    before = solve_min_cost_flow(_raise_to(edges, pinned, exact=True), supply=network,
+                                 closed=sorted(first - set(pinned)), market_caps=market_caps, floor=pinned)
+    kept: dict[str, float] = {}
+    for route_ids, vol in before.paths:
+        if not set(route_ids) & set(closed):
+            for r in route_ids:
+                kept[r] = kept.get(r, 0.0) + vol
+    after = solve_min_cost_flow(edges, supply=network, closed=closed, market_caps=market_caps, floor=kept)
+    same = solve_min_cost_flow(edges, supply=after.routed, market_caps=None if market_caps is None else after.delivered,
+                               floor=kept)
     return Reroute(
         carrier=carrier, unit=UNITS.get(carrier, ""), supply=supply, closed=closed, before=before, after=after,
-        extra_cost_usd=extra, shares_before=_pole_shares(before, edges, **kw),
-        shares_after=_pole_shares(after, edges, **kw),
+        extra_cost_usd=after.cost_usd - same.cost_usd, shares_before=_pole_shares(before, edges, **kw),
+        shares_after=_pole_shares(after, edges, **kw), basis=basis or OBSERVED, off_network=off,
     )
+
+
+def _raise_to(edges: pl.DataFrame, volumes: Mapping[str, float], *, exact: bool = False) -> pl.DataFrame:
+    """Capacities at least ``volumes`` (``exact``: equal to them) on the routes listed."""
+    if not volumes:
+        return edges
+    v = pl.col("route_id").replace_strict(dict(volumes), default=None, return_dtype=pl.Float64)
+    cap = v if exact else pl.max_horizontal(pl.col("capacity"), v)
+    return edges.with_columns(capacity=pl.when(v.is_not_null()).then(cap).otherwise(pl.col("capacity")))
+
+
+# --------------------------------------------------------------------------------------------------
+# The observed before state (route_flows)
+# --------------------------------------------------------------------------------------------------
+
+
+
+@dataclass(frozen=True)
+class ObservedBase:
+    """A complete observed year of ``route_flows`` for one exporter and carrier.
+
+    Attributes
+    ----------
+    year, unit : the year and the unit of the rows (converted to the carrier unit, which is the same).
+    total : the published total exports V_all (the ``route_id == 'all'`` row).
+    volumes : route id → observed volume V_r, every route row (also those with no route in the graph).
+    coverage : Σ_r V_r / V_all (≥ :data:`tethers.measures.transit.MIN_COVERAGE`).
+    citations : route id → the row's citation (``all`` included).
+    """
+
+    year: int
+    unit: str
+    total: float
+    volumes: dict[str, float]
+    coverage: float
+    citations: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def basis(self) -> str:
+        return f"{OBSERVED} (route_flows, {self.year})"
+
+
+def observed_base(route_flows: pl.DataFrame | None, *, exporter: str, year: int,
+                  carrier: str) -> tuple[ObservedBase | None, str]:
+    """The observed before state where ``route_flows`` has a complete year, else ``None`` and why not.
+
+    Completeness is the rule of the dependence figures (:func:`tethers.measures.transit.route_flow_shares`'s
+    ``complete``, the rule :func:`tethers.measures.transit.transit_base` applies): a published total and
+    route rows covering at least :data:`~tethers.measures.transit.MIN_COVERAGE` of it.
+    """
+    from ...measures.transit import MIN_COVERAGE, route_flow_shares
+
+    if route_flows is None or route_flows.is_empty():
+        return None, f"no observed route volumes for {year}"
+    rf = route_flow_shares(route_flows, exporter=exporter, year=year, carrier=carrier)
+    if rf.height == 0:
+        return None, f"no observed route volumes for {year}"
+    if not rf["complete"].all():
+        cov = rf["coverage"][0]
+        return None, (f"observed routes for {year} partial: no published total" if cov is None else
+                      f"observed routes for {year} partial: they cover {cov:.0%} of exports (< {MIN_COVERAGE:.0%})")
+    units = set(rf["unit"])
+    if len(units) != 1 or not units <= set(_ROUTE_FLOW_UNITS.get(carrier, ())):
+        return None, f"observed routes for {year} in {', '.join(sorted(units))}, not {UNITS.get(carrier, '?')}"
+    cites = dict(zip(rf["route_id"], rf["citation"], strict=True))
+    tot = route_flows.filter((pl.col("exporter") == exporter) & (pl.col("year") == year)
+                             & (pl.col("carrier") == carrier) & (pl.col("route_id") == "all"))
+    if "citation" in tot.columns and tot.height:
+        cites["all"] = tot["citation"][0]
+    return ObservedBase(year=year, unit=rf["unit"][0], total=float(rf["exports"][0]),
+                        volumes=dict(zip(rf["route_id"], rf["volume"].cast(pl.Float64), strict=True)),
+                        coverage=float(rf["coverage"][0]), citations=cites), ""
+
+
+def capacity_notes(edges: pl.DataFrame, volumes: Mapping[str, float], *, carrier: str) -> list[str]:
+    """Where an observed volume exceeds a route's modelled capacity, or falls on a route the graph excludes.
+
+    The note carries the observed volume only (the capacity depends on drawn parameters).
+    """
+    out = []
+    for r in edges.iter_rows(named=True):
+        v = volumes.get(r["route_id"])
+        if v is None or v <= 0:
+            continue
+        if r["capacity"] is None:
+            out.append(f"{carrier}: {r['route_id']} is excluded ({r['excluded']}) but route_flows has {v:g} "
+                       f"{UNITS[carrier]} on it: that volume is off the graph (kept as is, no closure reaches it)")
+        elif v > r["capacity"] + 0.5 / _SCALE:
+            out.append(f"{carrier}: the observed {v:g} {UNITS[carrier]} on {r['route_id']} exceed its modelled "
+                       "capacity; the observed figure is used as its effective capacity")
+    return out
 
 
 # --------------------------------------------------------------------------------------------------
@@ -681,10 +890,12 @@ class TransitChannel:
                  for k, v in usd.items()]
         return effects(rows)
 
-    def _demand(self, carrier: str, ctx: Context, values: Mapping[str, float]) -> tuple[float, dict | None, float, str]:
+    def _demand(self, carrier: str, ctx: Context, values: Mapping[str, float],
+                observed: ObservedBase | None = None) -> tuple[float, dict | None, float, str]:
         """(D, market caps or None, USD per unit of the carrier's *cost* unit (t, 1000 m³), note).
 
-        The note never carries a drawn number (the engine groups rows by detail across draws).
+        With an observed year (:func:`observed_base`) D is its published total. The note never carries a
+        drawn number (the engine groups rows by detail across draws).
         """
         if carrier == "oil":
             year, tonnes, value = _baci_crude(ctx.trade, ctx.country, ctx.base_year)
@@ -692,6 +903,10 @@ class TransitChannel:
                 per_t, src = value / tonnes, f"BACI {year} crude unit value ({value / tonnes:.1f} USD/t)"
             else:
                 per_t, src = values["oil_price_usd_bbl"] * values["bbl_per_t"], "oil_price_usd_bbl × bbl_per_t"
+            if observed is not None:
+                how = (f"oil exports: the published total of route_flows {observed.year} ({observed.total:g} "
+                       f"{UNITS['oil']}; parameter oil_exports_mt not used)")
+                return observed.total, None, per_t, f"{how}; value from {src}"
             if self.oil_demand == "baci":
                 how = f"oil exports: BACI {year} crude quantities ({tonnes / 1e6:.2f} Mt)"
                 d = tonnes / 1e6
@@ -701,6 +916,10 @@ class TransitChannel:
         year, by = _gas_demand(ctx.energy_flows, ctx.country, ctx.base_year)
         h = values["gas_market_headroom"]
         caps = {imp: v * (1.0 + h) for imp, v in by.items()}
+        if observed is not None:
+            return (observed.total, caps, values["gas_price_usd_tcm"],
+                    f"gas exports: the published total of route_flows {observed.year} ({observed.total:g} bcm/y); "
+                    f"buyers' caps from energy_flows {year}, by importer")
         return sum(by.values()), caps, values["gas_price_usd_tcm"], f"gas exports: energy_flows {year}, by importer"
 
     def _carrier(self, carrier: str, spec: _spec.ScenarioSpec, ctx: Context, topo: pl.DataFrame,
@@ -712,16 +931,46 @@ class TransitChannel:
                               flows=ctx.energy_flows, capacity_overrides=self.capacity_overrides)
         rows = [_note(country, f"{carrier}: {r['route_id']} excluded ({r['excluded']})")
                 for r in edges.filter(pl.col("excluded").is_not_null()).iter_rows(named=True)]
-        supply, caps, usd_per_unit, how = self._demand(carrier, ctx, values)
-        rows.append(_note(country, how))
-        rows.append({**base, "metric": "unit_value", "value": usd_per_unit, "unit": _VALUE_UNIT[carrier],
-                     "detail": carrier})
+        obs, why = observed_base(ctx.extra.get("route_flows"), exporter=country, year=ctx.base_year, carrier=carrier)
+        if edges.is_empty():
+            obs = None
         closed, unmatched = match_closures(spec.measures_of("route_closure"), edges, exporter=country,
                                            year=ctx.base_year)
+        res, basis_notes = None, []
+        if obs is not None:
+            supply, caps, usd_per_unit, how = self._demand(carrier, ctx, values, obs)
+            try:
+                res = reroute(edges, carrier=carrier, supply=supply, closed=closed, exporter=country,
+                              year=ctx.base_year, market_caps=None if FUNGIBLE[carrier] else caps,
+                              observed=obs.volumes, basis=obs.basis)
+            except nx.NetworkXUnfeasible:
+                why = (f"the observed route volumes of {obs.year} do not fit the graph (a downstream route or a "
+                       "buyer's cap is too small)")
+            else:
+                ids = set(edges.filter(pl.col("capacity").is_not_null())["route_id"])
+                basis_notes = [
+                    f"{carrier}: before state = {obs.basis}: the operators' volumes by route (routes cover "
+                    f"{obs.coverage:.1%} of the published total), the shares of the dependence report; closures "
+                    "re-route only the volume of the paths through a closed route, at least cost over the remaining "
+                    "capacity, and strand the rest",
+                    *capacity_notes(edges, obs.volumes, carrier=carrier),
+                    *(f"{carrier}: route_flows row {r!r} ({v:g} {UNITS[carrier]}) is on no route of the graph: kept "
+                      "as is, crossing no pole, out of reach of closures" for r, v in sorted(obs.volumes.items())
+                      if r not in ids and r not in edges["route_id"].to_list()),
+                ]
+        if res is None:
+            supply, caps, usd_per_unit, how = self._demand(carrier, ctx, values)
+            basis_notes = [f"{carrier}: before state {ALLOCATED} ({why}): the least-cost maximum flow of the export "
+                           "volume, not what was observed"]
+        rows.append(_note(country, how))
+        rows += [_note(country, n) for n in basis_notes]
+        rows.append({**base, "metric": "unit_value", "value": usd_per_unit, "unit": _VALUE_UNIT[carrier],
+                     "detail": carrier})
         if edges.is_empty() or not supply > 0:
             return [*rows, _note(country, f"{carrier}: no routes or no exports; nothing to reroute")], set(unmatched)
-        res = reroute(edges, carrier=carrier, supply=supply, closed=closed, exporter=country, year=ctx.base_year,
-                      market_caps=None if FUNGIBLE[carrier] else caps)
+        if res is None:
+            res = reroute(edges, carrier=carrier, supply=supply, closed=closed, exporter=country, year=ctx.base_year,
+                          market_caps=None if FUNGIBLE[carrier] else caps)
         lost = (res.after.stranded - res.before.stranded) * 1e6 * usd_per_unit  # Mt → t, bcm → 1000 m³
         usd["stranded_value_usd"] += lost
         usd["extra_cost_usd"] += res.extra_cost_usd
