@@ -29,7 +29,8 @@ def test_context(atlas, eu2022):
     assert ctx.country == "KAZ" and ctx.targets == {"RUS"}
     assert len(ctx.coalition) == 29 and {"USA", "GBR", "DEU"} <= ctx.coalition  # EU27 of 2021 + USA + GBR
     assert ctx.trade.filter(pl.col("reporter") == "KAZ").height > 0
-    assert set(ctx.prices["country"].unique().to_list()) == {"KAZ"}
+    # the country's CPI (BNS) and the target's (Russia, OECD MEI: the prices channel's imported inflation)
+    assert set(ctx.prices["country"].unique().to_list()) == {"KAZ", "RUS"}
 
 
 def test_target_cannot_be_the_third_country(atlas, eu2022):
