@@ -113,3 +113,23 @@ def test_balance_2000_2022_states_the_dimensions_of_each_year(balances, country)
             core = b.by_dimension.filter((pl.col("year") == r["year"]) & pl.col("dimension").is_in(["imports", "exports"])
                                          & (pl.col("status") == "ok"))
             assert core.height < 2, (country, r)  # insufficient only where a core dimension is missing
+
+
+def test_partner_rows_carry_the_publishers_estimate_flag(profiles, atlas):
+    """Iran 2020 (IMF DOTS): its exports are IMF estimates from partner data ('e' cells), its imports mostly
+    reported — each top-partner row says which, as the trade table has it."""
+    p = profiles["IRN"]
+    raw = atlas.sql(f"""SELECT flow, partner, estimated FROM trade WHERE reporter = 'IRN' AND year = {YEAR}
+                        AND source = 'imf_dots_xlsx' AND classification = 'TOTAL' AND partner <> 'WLD'""")
+    want = {(f, q): e for f, q, e in raw.iter_rows()}
+    got = p.partners.select("flow", "partner", "estimated").iter_rows()
+    n = 0
+    for flow, partner, est in got:
+        assert est == want[(flow, partner)], (flow, partner)
+        n += 1
+    assert n == p.partners.height > 0
+    assert p.partners.filter(pl.col("flow") == "export")["estimated"].all()
+    assert not p.partners.filter(pl.col("flow") == "import")["estimated"].all()
+    # Kazakhstan's own statistics (BNS) give no estimate flag: null, not False
+    kaz = profile("KAZ", YEAR, atlas=atlas)
+    assert kaz.partners["estimated"].is_null().all()

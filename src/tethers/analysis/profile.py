@@ -23,7 +23,8 @@ class Profile:
     Attributes
     ----------
     totals : flow → total goods trade in current USD (``import``, ``export``).
-    partners : the top partners per flow: [flow, rank, partner, name, pole, value_usd, share (0–1)].
+    partners : the top partners per flow: [flow, rank, partner, name, pole, value_usd, share (0–1), estimated
+        (the publisher's estimate flag; null where it gives none)].
     poles : trade by pole per flow: [flow, pole, label, value_usd, share (0–1)]; shares sum to 1 per flow.
     memberships : organisations the country belongs to in ``year``: [organisation, organisation_name,
         kind, status, source, carried_forward, as_of, poles] (``poles``: the poles sharing it, ';'-joined).

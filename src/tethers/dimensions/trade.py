@@ -226,7 +226,7 @@ def _mirror(ctx: Context, why: str) -> Section:
 def overview(atlas: Atlas, country: str, year: int, *, top: int = TOP,
              poles: Sequence[str] = countries.POLE_ORDER) -> dict:
     """The profile's trade part: ``totals`` {flow: USD}, ``partners`` (top ``top`` per flow; ``share`` null
-    unless the flow passes the coverage rule), ``poles`` ([flow, pole, label, value_usd, share, status,
+    unless the flow passes the coverage rule; ``estimated`` the publisher's estimate flag, null where it gives none), ``poles`` ([flow, pole, label, value_usd, share, status,
     coverage, basis]), ``coverage`` per flow, ``sources`` (ids)."""
     from ..measures.trade import partner_shares
 
@@ -264,14 +264,24 @@ def overview(atlas: Atlas, country: str, year: int, *, top: int = TOP,
                 pl.col("partner").replace_strict(pm, default="ROW", return_dtype=pl.Utf8).alias("pole"),
                 share=pl.when(pl.col("flow").is_in(ok_flows)).then(pl.col("share")),
             )
-            .select("flow", "rank", "partner", "name", "pole", "value_usd", "share")
+            .join(_estimated_flags(rows), on=["flow", "partner"], how="left")
+            .select("flow", "rank", "partner", "name", "pole", "value_usd", "share", "estimated")
         )
     else:
         partners = pl.DataFrame(schema={"flow": pl.Utf8, "rank": pl.Int32, "partner": pl.Utf8, "name": pl.Utf8,
-                                        "pole": pl.Utf8, "value_usd": pl.Float64, "share": pl.Float64})
+                                        "pole": pl.Utf8, "value_usd": pl.Float64, "share": pl.Float64,
+                                        "estimated": pl.Boolean})
     return {"totals": totals, "partners": partners, "poles": by_pole, "coverage": cover,
             "sources": sorted(rows["source"].unique().to_list()) if rows.height else [],
             "reason": reading.reason(year)}
+
+
+def _estimated_flags(rows: pl.DataFrame) -> pl.DataFrame:
+    """``[flow, partner, estimated]``: True where the publisher marks the figure as its own estimate (IMF DOTS
+    'e' cells: the country did not report, the IMF estimated from partner data), False where it marks it as
+    reported, null where the source says nothing."""
+    est = pl.col("estimated") if "estimated" in rows.columns else pl.lit(None, pl.Boolean)
+    return rows.group_by("flow", "partner").agg(est.cast(pl.Boolean).max().alias("estimated"))
 
 
 DIMENSION = TradeDimension()

@@ -62,9 +62,14 @@ def _trade(prof, console: Console) -> None:
         for col, just in (("#", "right"), ("partner", "left"), ("pole", "left"), ("USD", "right"), ("share", "right")):
             t.add_column(col, justify=just)
         for r in prof.partners.filter(prof.partners["flow"] == flow).iter_rows(named=True):
-            t.add_row(str(r["rank"]), f"{r['name']} ({r['partner']})", r["pole"], usd(r["value_usd"]), pct(r["share"]))
+            mark = " e" if r.get("estimated") else ""
+            t.add_row(str(r["rank"]), f"{r['name']} ({r['partner']})", r["pole"], usd(r["value_usd"]) + mark,
+                      pct(r["share"]))
         tables.append(t)
     console.print(Columns(tables))
+    if prof.partners.height and "estimated" in prof.partners.columns and prof.partners["estimated"].any():
+        console.print("[dim]e: an estimate of the publisher (IMF DOTS: the country did not report the figure; the IMF "
+                      "estimated it from partner data)[/]")
     pt = Table(title="Trade by pole (shares only where the partners cover ≥ 95 % of the world total; else USD levels)",
                title_justify="left")
     for col, just in (("pole", "left"), ("imports", "right"), ("exports", "right")):
