@@ -78,7 +78,7 @@ def _gas_via_share_sql(atlas, year: int) -> float:
         "WHERE r.source = 'handkept' AND r.status = 'operating' AND r.carrier = 'gas' "
         "AND r.countries LIKE '%' || f.exporter || '%KAZ%CHN%')", [year])["v"][0]
     total = atlas.sql("SELECT sum(volume) AS v FROM energy_flows WHERE importer = 'CHN' AND carrier = 'gas' "
-                      "AND year = ?", [year])["v"][0]
+                      "AND exporter <> 'WLD' AND year = ?", [year])["v"][0]  # WLD: the publisher's total
     return 100 * via / total
 
 

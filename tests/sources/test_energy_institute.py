@@ -169,10 +169,13 @@ def _check_headline(t: pl.DataFrame, years: tuple[int, ...]) -> None:
             continue
         for exporter, values in CHINA_PIPELINE.items():
             assert _flow(t, year, exporter, "CHN") == pytest.approx(values[k], abs=PUBLISHED), (exporter, year)
-        into_china = t.filter((pl.col("year") == year) & (pl.col("importer") == "CHN") & (pl.col("mode") == "pipeline"))
+        into_china = t.filter((pl.col("year") == year) & (pl.col("importer") == "CHN") & (pl.col("mode") == "pipeline")
+                              & (pl.col("exporter") != "WLD"))
         # no residual ("Other …") column feeds China: the country flows add up to the published total
         assert set(into_china["exporter"]) == set(CHINA_PIPELINE)
         assert into_china["volume"].sum() == pytest.approx(CHINA_TOTAL[k], abs=PUBLISHED), year
+        # … which the loader keeps as the WLD row (the publisher's 'Total imports' cell)
+        assert _flow(t, year, "WLD", "CHN") == pytest.approx(CHINA_TOTAL[k], abs=PUBLISHED), year
         assert _flow(t, year, "KAZ", "RUS") == pytest.approx(KAZ_TO_RUS[k], abs=PUBLISHED), year
         assert _flow(t, year, "RUS", "KAZ") == pytest.approx(RUS_TO_KAZ[k], abs=PUBLISHED), year
         assert t.filter(pl.col("year") == year)["unit"].unique().to_list() == ["bcm"]
@@ -185,6 +188,11 @@ def test_long_csv_sample_reproduces_headline_table(samples):
     ca = sum(_flow(t, 2021, e, "CHN") for e in ("KAZ", "TKM", "UZB"))
     assert ca == pytest.approx(41.75, abs=PUBLISHED)
     assert ca / CHINA_TOTAL[1] == pytest.approx(0.78, abs=0.005)
+    # the csv's 'Total exports' line of Kazakhstan's column → KAZ → WLD (bp 2022 pipeline sheet K32: 10.56 =
+    # China 5.92 + Russian Federation 4.64); 'Total imports' of Kazakhstan's row → WLD → KAZ (X16: 2.70)
+    assert _flow(t, 2021, "KAZ", "WLD") == pytest.approx(10.56, abs=PUBLISHED)
+    assert _flow(t, 2021, "WLD", "KAZ") == pytest.approx(2.70, abs=PUBLISHED)
+    assert _flow(t, 2023, "WLD", "CHN", "lng") == pytest.approx(97.81, abs=PUBLISHED)
 
 
 def test_workbook_sample_reproduces_headline_2023_and_lng_labels(samples):
@@ -194,6 +202,44 @@ def test_workbook_sample_reproduces_headline_2023_and_lng_labels(samples):
     assert _flow(t, 2023, "RUS", "CHN", "lng") == pytest.approx(11.022338, abs=1e-6)
     assert _flow(t, 2023, "TTO", "CHN", "lng") == pytest.approx(0.508763, abs=1e-6)
     assert not t.filter(pl.col("exporter") == pl.col("importer")).height
+
+
+# The publisher's totals, read by hand in the sample (EI 2024, data year 2023), bcm, with their cells.
+WORLD_2023 = {
+    # (exporter, importer, mode): value  — 'Gas trade - pipeline' column X ('Total imports') / row 32 ('Total exports')
+    ("WLD", "CHN", "pipeline"): 61.3433,  # X27 = K 4.6393 + L 21.2942 + M 30.5058 + N 1.2299 + V 3.6740
+    ("WLD", "SGP", "pipeline"): 6.2143,   # X29 = Indonesia 4.1311 + 'Other Asia Pacific' 2.0832
+    ("WLD", "AUS", "pipeline"): 0.8759,   # X26 = 'Other Asia Pacific' only
+    ("KAZ", "WLD", "pipeline"): 5.3049,   # K32
+    ("RUS", "WLD", "pipeline"): 95.4474,  # L32 (includes the 'EU' and 'Rest of Europe' rows)
+    ("TKM", "WLD", "pipeline"): 39.5473,  # M32
+    # 'Gas trade - LNG' column X / row 39
+    ("WLD", "CHN", "lng"): 97.8135,       # X28
+    ("WLD", "SGP", "lng"): 6.8323,        # X33
+    ("RUS", "WLD", "lng"): 42.6714,       # H39 ("Russian " / "Federation")
+    ("QAT", "WLD", "lng"): 108.3643,      # J39
+}
+
+
+def test_world_rows_are_the_publishers_totals(samples):
+    t = pl.from_arrow(get_source("energy_institute").read(samples / SAMPLE_XLSX).tables["energy_flows"])
+    for (e, i, mode), v in WORLD_2023.items():
+        assert _flow(t, 2023, e, i, mode) == pytest.approx(v, abs=5e-5), (e, i, mode)
+    world = t.filter((pl.col("exporter") == "WLD") | (pl.col("importer") == "WLD"))
+    assert world.filter((pl.col("exporter") == "WLD") & (pl.col("importer") == "WLD")).height == 0  # no grand total
+    assert set(world["carrier"]) == {"gas"} and set(world["unit"]) == {"bcm"} and set(world["source"]) == {"energy_institute"}
+    # one row per country row (importers) and country column (exporters) the matrix lists, zero totals kept:
+    # Yemen's LNG column is empty in 2023 (L39), a known zero
+    assert _flow(t, 2023, "YEM", "WLD", "lng") == 0.0
+    pipe = world.filter(pl.col("mode") == "pipeline")
+    # the sheet's 15 country rows (Canada … Thailand) and 17 country columns (Canada … Myanmar)
+    assert pipe.filter(pl.col("exporter") == "WLD").height == 15
+    assert pipe.filter(pl.col("importer") == "WLD").height == 17
+    # the 2023 pipeline matrix books the EU as one row: no member state gets a total (none is made up)
+    assert not pipe.filter(pl.col("importer").is_in(["DEU", "ITA", "FRA", "NLD"])).height
+    # a country's partners and its WLD row: Singapore's pipeline partners cover 4.1311 of 6.2143 bcm
+    sgp = t.filter((pl.col("importer") == "SGP") & (pl.col("mode") == "pipeline") & (pl.col("exporter") != "WLD"))
+    assert sgp["volume"].sum() == pytest.approx(4.1311, abs=5e-5)
 
 
 def test_sample_formats_agree(samples):
@@ -281,8 +327,10 @@ def test_later_editions_agree_on_chinas_pipeline_imports(shared, workbook_flows,
     checked = 0
     for year in range(2020, own_year):
         by = dict(china.filter(pl.col("year") == year).select("exporter", "volume").iter_rows())
+        world = by.pop("WLD")  # the publisher's 'Total imports', not a partner
+        assert sum(by.values()) == pytest.approx(world, abs=EDITIONS)
         expected = {
-            "Pipeline imports": sum(by.values()),
+            "Pipeline imports": world,
             "Russian Federation": by["RUS"],
             "Other CIS": by["KAZ"] + by["TKM"] + by["UZB"],
             "Other Asia": by["MMR"],
@@ -291,6 +339,30 @@ def test_later_editions_agree_on_chinas_pipeline_imports(shared, workbook_flows,
             assert reg[("China", line)][year] == pytest.approx(value, abs=EDITIONS), (edition, year, line)
             checked += 1
     assert checked == 4 * (own_year - 2020)
+
+
+# 2021 totals read by hand in bp-stats-review-2022-all-data.xlsx, bcm (sheet, cell)
+WORLD_2021 = {
+    ("WLD", "CHN", "pipeline"): 53.24,   # 'Gas - Trade movts - pipeline' X27
+    ("WLD", "SGP", "pipeline"): 9.14,    # X29 = Indonesia 7.19 + 'Other Asia Pacific' 1.95
+    ("RUS", "WLD", "pipeline"): 201.71,  # L32; of which 'European Union' 132.32, 'Rest of Europe' 34.71, 'Other CIS' 5.67
+    ("KAZ", "WLD", "pipeline"): 10.56,   # K32 = China 5.92 + Russian Federation 4.64
+    ("TKM", "WLD", "pipeline"): 42.05,   # M32
+    ("WLD", "CHN", "lng"): 109.47,       # 'Gas - Trade movts LNG' X28
+    ("RUS", "WLD", "lng"): 39.61,        # H39
+}
+
+
+@pytest.mark.shared
+def test_workbook_world_rows_are_the_publishers_totals(workbook_flows):
+    for (e, i, mode), v in WORLD_2021.items():
+        assert _flow(workbook_flows, 2021, e, i, mode) == pytest.approx(v, abs=PUBLISHED), (e, i, mode)
+    # Italy and Turkey have a pipeline row in the 2020 matrix (X15 50.81, X18 31.81 in bp 2021) but not in 2021:
+    # the 2021 matrix books them inside 'European Union' / 'Rest of Europe', and no total is made up for them
+    assert _flow(workbook_flows, 2020, "WLD", "ITA") == pytest.approx(50.81, abs=PUBLISHED)
+    assert _flow(workbook_flows, 2020, "WLD", "TUR") == pytest.approx(31.81, abs=PUBLISHED)
+    pipe21 = workbook_flows.filter((pl.col("year") == 2021) & (pl.col("mode") == "pipeline"))
+    assert not pipe21.filter(pl.col("importer").is_in(["ITA", "TUR"])).height
 
 
 @pytest.mark.shared

@@ -120,17 +120,40 @@ def partner_coverage(trade: pl.DataFrame) -> pl.DataFrame:
 
 
 def energy_flows(atlas: Atlas, country: str, *, years: tuple[int, int]) -> pl.DataFrame:
-    """``energy_flows`` rows with ``country`` as exporter or importer in ``years``."""
+    """``energy_flows`` partner rows with ``country`` as exporter or importer in ``years`` (never the ``WLD``
+    total rows: see :func:`energy_totals`)."""
     return atlas.sql(
-        "SELECT * FROM energy_flows WHERE (exporter = ? OR importer = ?) AND year BETWEEN ? AND ?",
+        "SELECT * FROM energy_flows WHERE (exporter = ? OR importer = ?) AND year BETWEEN ? AND ? "
+        "AND exporter <> 'WLD' AND importer <> 'WLD'",
         [country, country, *years],
     )
 
 
-def energy_imports(atlas: Atlas, importers: Iterable[str], *, year: int, carrier: str) -> pl.DataFrame:
-    """``energy_flows`` rows of ``carrier`` into any of ``importers`` in ``year`` (every exporter)."""
+def energy_totals(atlas: Atlas, country: str, *, carrier: str) -> pl.DataFrame:
+    """The publisher's totals of ``country`` (the ``WLD`` rows of ``energy_flows``), every year:
+    ``[year, mode, flow, volume, unit, source]``, ``flow`` = ``import`` (exporter WLD) or ``export`` (importer
+    WLD). A (year, mode) the publisher lists the country in has a row; one it does not has none."""
     return atlas.sql(
-        "SELECT * FROM energy_flows WHERE list_contains(?, importer) AND year = ? AND carrier = ?",
+        "SELECT year, mode, CASE WHEN exporter = 'WLD' THEN 'import' ELSE 'export' END AS flow, volume, unit, source "
+        "FROM energy_flows WHERE carrier = ? AND ((exporter = 'WLD' AND importer = ?) OR (importer = 'WLD' AND "
+        "exporter = ?)) ORDER BY year, mode, flow, source",
+        [carrier, country, country],
+    )
+
+
+def energy_matrices(atlas: Atlas, *, carrier: str) -> pl.DataFrame:
+    """``[year, mode, source]`` of the matrices the atlas holds (those with publisher totals)."""
+    return atlas.sql(
+        "SELECT DISTINCT year, mode, source FROM energy_flows WHERE carrier = ? AND (exporter = 'WLD' OR "
+        "importer = 'WLD') ORDER BY year, mode, source", [carrier])
+
+
+def energy_imports(atlas: Atlas, importers: Iterable[str], *, year: int, carrier: str) -> pl.DataFrame:
+    """``energy_flows`` partner rows of ``carrier`` into any of ``importers`` in ``year`` (every exporter, never
+    the ``WLD`` total rows)."""
+    return atlas.sql(
+        "SELECT * FROM energy_flows WHERE list_contains(?, importer) AND year = ? AND carrier = ? "
+        "AND exporter <> 'WLD'",
         [list(importers), year, carrier],
     )
 

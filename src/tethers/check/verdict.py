@@ -284,7 +284,8 @@ def gas_share(claim: Claim, ctx: Context) -> Decision:
     p, q = claim.params, claim.quantity
     imp, src = p["importer"], p["source"]
     have = ctx.memo(("gas_years", imp), lambda: ctx.atlas.sql(
-        "SELECT DISTINCT year FROM energy_flows WHERE importer = ? AND carrier = 'gas' ORDER BY 1", [imp])["year"].to_list())
+        "SELECT DISTINCT year FROM energy_flows WHERE importer = ? AND exporter <> 'WLD' AND carrier = 'gas' "
+        "ORDER BY 1", [imp])["year"].to_list())
     routes = ctx.memo(("routes", "gas"), lambda: qm.routes(ctx.atlas, carriers=("gas",)))
     wanted = list(p["readings"]) + (["from or via"] if len(p["readings"]) > 1 else [])
     figures, used = [], set()

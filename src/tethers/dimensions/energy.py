@@ -1,9 +1,12 @@
 """Energy and transit: natural gas traded with each pole (bcm) and the share of gas and crude-oil exports whose
 routes cross each pole; the transit a country provides to third countries' flows.
 
-Gas from the Energy Institute's bilateral trade movements (pipeline + LNG). Coverage: the publisher's matrix is
-closed (the loader checks that every importer's cells add up to its ``Total imports``); flows the publisher
-books to residual "Other …" columns are not in the atlas, which the basis line says.
+Gas from the Energy Institute's bilateral trade movements (pipeline + LNG). Coverage: the one rule of
+:func:`tethers.dimensions.base.assess`, as for trade — the country partners listed (``energy_flows`` rows between two
+countries) against the publisher's own total of the country (its ``Total imports`` cell, or its column's
+``Total exports`` cell, stored as the ``WLD`` rows), summed over pipeline and LNG (:func:`gas_coverage`). The
+difference is what the publisher books to residual rows/columns ("Other Europe", "Other Asia Pacific", the EU
+as a whole in the 2021–2023 pipeline matrices). Shares only where the partners cover ≥ 95 %; otherwise levels.
 """
 
 from __future__ import annotations
@@ -15,7 +18,9 @@ import polars as pl
 from .. import countries
 from ..atlas import queries_measures as qm
 from ..atlas.store import Atlas
+from ..measures.exact import fsum
 from .base import (
+    COVERAGE_SCHEMA,
     Context,
     Dimension,
     Part,
@@ -23,6 +28,9 @@ from .base import (
     Section,
     Status,
     as_values,
+    basis_line,
+    coverage_expr,
+    coverage_line,
     coverage_rows,
     empty_values,
     fill_coverage,
@@ -30,19 +38,76 @@ from .base import (
     metrics_frame,
     missing,
     sources_frame,
+    standard_poles,
 )
 
 GAS_EXPORTS = Part("gas_exports", "bcm", "natural-gas exports by destination pole, bcm (Energy Institute Statistical "
                    "Review)", "energy_flows")
 GAS_IMPORTS = Part("gas_imports", "bcm", "natural-gas imports by origin pole, bcm (Energy Institute Statistical "
                    "Review)", "energy_flows")
-GAS_BASIS = ("energy_institute, bilateral trade movements (pipeline + LNG) as the publisher's closed matrix lists "
-             "them; residual 'Other …' flows excluded")
+TOTAL_LABEL = {"import": "Total imports", "export": "Total exports"}
 
 
-def _share_of(df: pl.DataFrame, flow: str, pole: str, col: str = "share") -> float | None:
-    hit = df.filter((pl.col("flow") == flow) & (pl.col("pole") == pole))
-    return hit[col][0] if hit.height else None
+def gas_coverage(flows: pl.DataFrame, totals: pl.DataFrame, matrices: pl.DataFrame, country: str,
+                 years: tuple[int, int]) -> pl.DataFrame:
+    """The coverage rule for the country's gas imports and exports, per (part, year).
+
+    ``listed`` = Σ over the partner countries (pipeline + LNG); ``reference`` = Σ over the modes of the
+    publisher's own total of the country (``WLD`` rows, :func:`tethers.atlas.queries_measures.energy_totals`).
+    For each (year, mode) matrix the atlas holds (``matrices``):
+
+    * the country has a total there → it counts (0 when the publisher lists the country with no trade);
+    * it has none that year but has one in that mode in another year → the publisher booked it inside a
+      residual row/column that year (e.g. an EU member in the 2021–2023 pipeline matrices): the total is
+      unknown, so the (part, year) is ``coverage unknown`` (no total is made up);
+    * it never has one in that mode → taken to have no trade in that mode (e.g. Japan by pipeline).
+
+    Returns ``[part, year, status, coverage, basis, reason, listed, reference]`` for the (part, year) with
+    partner flows or a positive publisher total (a country whose whole trade the publisher books to residual
+    partners, e.g. Australia's pipeline imports, is ``partial`` at 0 %);
+    :func:`tethers.dimensions.base.fill_coverage` adds the rest as ``no data``.
+    """
+    ever = set(totals.select("mode", "flow").unique().iter_rows())
+    rows = []
+    for flow in ("export", "import"):
+        side = "exporter" if flow == "export" else "importer"
+        for y in range(years[0], years[1] + 1):
+            f = flows.filter((pl.col(side) == country) & (pl.col("year") == y))
+            t = totals.filter((pl.col("year") == y) & (pl.col("flow") == flow))
+            if f.height == 0 and not (t["volume"] > 0).any():
+                continue  # nothing either way: no data (a total booked only to residual partners is partial 0 %)
+            modes = sorted(set(matrices.filter(pl.col("year") == y)["mode"].to_list()))
+            srcs = sorted(set(f["source"].to_list()) | set(t["source"].to_list()))
+            src = ", ".join(srcs)
+            listed = fsum(f["volume"])
+            reference: float | None = fsum(t["volume"]) if t.height else None
+            hidden = [m for m in modes if t.filter(pl.col("mode") == m).height == 0 and (m, flow) in ever]
+            per_mode = []
+            for m in modes:
+                tm = t.filter(pl.col("mode") == m)
+                if tm.height and tm["volume"].sum() > 0:
+                    lm = fsum(f.filter(pl.col("mode") == m)["volume"])
+                    per_mode.append(f"{m} {100 * lm / fsum(tm['volume']):.1f} %")
+            basis = (f"{src}: bilateral gas trade movements (pipeline + LNG, bcm), country partners against the "
+                     f"publisher's '{TOTAL_LABEL[flow]}' of {country}")
+            if reference is not None and reference > 0 and not hidden:
+                basis += (f"; residual 'Other …' rows/columns hold {100 * max(0.0, 1 - listed / reference):.1f} % "
+                          f"of it (partners cover {', '.join(per_mode)})")
+            rows.append({"part": f"gas_{flow}s", "year": y, "basis": basis, "listed": listed,
+                         "reference": None if hidden else reference, "source": src,
+                         "hidden": "; ".join(hidden)})
+    if not rows:
+        return pl.DataFrame(schema={**COVERAGE_SCHEMA, "listed": pl.Float64, "reference": pl.Float64})
+    df = pl.DataFrame(rows, schema={"part": pl.Utf8, "year": pl.Int32, "basis": pl.Utf8, "listed": pl.Float64,
+                                    "reference": pl.Float64, "source": pl.Utf8, "hidden": pl.Utf8})
+    df = df.with_columns(*coverage_expr(label="total"))
+    hidden_why = pl.concat_str(
+        pl.lit("coverage unknown: "), pl.col("source"), pl.lit(f" does not list {country} in its "),
+        pl.col("year").cast(pl.Utf8), pl.lit(" "), pl.col("hidden"),
+        pl.lit(" matrix although it does in other years: its flows there are booked inside a residual row/column "
+               "('Other …', the EU as a whole), so its total is unknown"))
+    df = df.with_columns(reason=pl.when(pl.col("hidden") != "").then(hidden_why).otherwise(pl.col("reason")))
+    return df.select(*COVERAGE_SCHEMA, "listed", "reference")
 
 
 def flows_as_trade(flows: pl.DataFrame, country: str) -> pl.DataFrame:
@@ -71,23 +136,27 @@ ENERGY_DEF = (
 
 
 def _energy(ctx: Context) -> Section:
-    from ..measures.trade import pole_shares
-
     flows = qm.energy_flows(ctx.atlas, ctx.country, years=(ctx.year, ctx.year)).filter(pl.col("carrier") == "gas")
     rows: list[dict] = []
     gaps: list[str] = []
     srcs: list[tuple[str, list[str]]] = []
+    reading: Reading | None = None
     if flows.height and flows["unit"].n_unique() == 1:
-        gas = pole_shares(flows_as_trade(flows, ctx.country), poles=[ctx.on], reporter=ctx.country, year=ctx.year)
+        # pole shares and their coverage from the dimension's reading (the one rule, as profile/balance read it)
+        reading = DIMENSION.read(ctx.atlas, ctx.country, (ctx.year, ctx.year), standard_poles(ctx.on))
+        sh = reading.shares(DIMENSION.parts).filter((pl.col("year") == ctx.year) & (pl.col("pole") == ctx.on))
         unit = flows["unit"][0]
         for flow, word in (("import", "from"), ("export", "to")):
-            if gas.filter(pl.col("flow") == flow).height == 0:
+            r = sh.filter(pl.col("part") == f"gas_{flow}s")
+            if r.height == 0:
                 gaps.append(f"no gas {flow}s of {ctx.country} in energy_flows for {ctx.year}")
-            else:
-                rows += [metric(f"gas_{flow}_share", f"share of gas {flow}s {word} {ctx.on}", _share_of(gas, flow, ctx.on),
-                            "share", headline=True),
-                         metric(f"gas_{flow}_volume", f"gas {flow}s {word} {ctx.on}", _share_of(gas, flow, ctx.on, "value_usd"),
-                            unit)]
+                continue
+            rr = r.row(0, named=True)
+            if rr["status"] != "ok":
+                gaps.append(f"gas {flow}s: {rr['reason']} — levels only")
+            rows += [metric(f"gas_{flow}_share", f"share of gas {flow}s {word} {ctx.on}", rr["share"], "share",
+                            headline=True, text=None if rr["status"] == "ok" else rr["status"]),
+                     metric(f"gas_{flow}_volume", f"gas {flow}s {word} {ctx.on}", rr["value"], unit)]
         srcs.append(("energy_flows", flows["source"].unique().to_list()))
     elif flows.height:
         gaps.append(f"gas flows of {ctx.country} in {ctx.year} come in several units ({', '.join(flows['unit'].unique())})"
@@ -101,7 +170,11 @@ def _energy(ctx: Context) -> Section:
     if not rows:
         return missing("energy", ENERGY_DEF, "; ".join(gaps), sources=sources_frame(ctx.atlas, srcs))
     status: Status = "partial" if gaps else "ok"
-    return Section("energy", status, ENERGY_DEF, metrics_frame(rows), detail, sources_frame(ctx.atlas, srcs), "; ".join(gaps))
+    if reading is not None and not gaps:
+        status = reading.status(ctx.year)
+    return Section("energy", status, ENERGY_DEF, metrics_frame(rows), detail, sources_frame(ctx.atlas, srcs),
+                   "; ".join(gaps), coverage=coverage_line(reading, ctx.year) if reading is not None else "",
+                   basis=basis_line(reading, ctx.year) if reading is not None else "")
 
 
 def _transit(ctx: Context, gas: pl.DataFrame) -> tuple[list[dict], list[str], list, pl.DataFrame]:
@@ -279,17 +352,21 @@ class EnergyDimension(Dimension):
 
         names = [p.id for p in self.parts]
         flows = qm.energy_flows(atlas, country, years=years).filter(pl.col("carrier") == "gas")
-        if flows.height == 0:
+        totals = qm.energy_totals(atlas, country, carrier="gas")
+        in_years = totals.filter(pl.col("year").is_between(*years) & (pl.col("volume") > 0))
+        if flows.height == 0 and in_years.height == 0:
             why = f"no gas trade of {country} in energy_flows for this year"
             return Reading(self.id, empty_values(), coverage_rows(names, years, status="no data", reason=why))
-        s = pole_shares(flows_as_trade(flows, country), poles=[*poles, "ROW"], reporter=country)
-        values = pl.concat([as_values(s.filter(pl.col("flow") == f), f"gas_{f}s", "value_usd")
-                            for f in ("export", "import")])
-        have = values.select("part", "year").unique()
-        cov = have.with_columns(status=pl.lit("ok"), coverage=pl.lit(None, pl.Float64), basis=pl.lit(GAS_BASIS),
-                                reason=pl.lit(""))
-        return Reading(self.id, values, fill_coverage(cov, names, years, f"no gas of {country} in this direction"),
-                       (("energy_flows", tuple(sorted(flows["source"].unique().to_list()))),))
+        values = empty_values()
+        if flows.height:
+            s = pole_shares(flows_as_trade(flows, country), poles=[*poles, "ROW"], reporter=country)
+            values = pl.concat([as_values(s.filter(pl.col("flow") == f), f"gas_{f}s", "value_usd")
+                                for f in ("export", "import")])
+        cov = gas_coverage(flows, totals, qm.energy_matrices(atlas, carrier="gas"), country, years)
+        srcs = sorted(set(flows["source"].to_list()) | set(in_years["source"].to_list()))
+        return Reading(self.id, values, fill_coverage(cov.select(list(COVERAGE_SCHEMA)), names, years,
+                                                      f"no gas of {country} in this direction"),
+                       (("energy_flows", tuple(srcs)),))
 
     def section(self, ctx: Context) -> Section:
         return _energy(ctx)

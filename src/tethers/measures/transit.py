@@ -277,6 +277,11 @@ def _transit_countries(alloc: pl.DataFrame, rc: pl.DataFrame, *, ordered: bool,
     return t.filter(keep.fill_null(False)).drop("pos", "_e", "_i")
 
 
+def partners_only(flows: pl.DataFrame) -> pl.DataFrame:
+    """Flows between two countries: the publisher's totals (``WLD`` rows of ``energy_flows``) are not partners."""
+    return flows.filter((pl.col("exporter") != "WLD") & (pl.col("importer") != "WLD"))
+
+
 def _flows(
     flows: FrameLike,
     *,
@@ -284,7 +289,7 @@ def _flows(
     year: int | Iterable[int] | None = None,
     carrier: str | Iterable[str] | None = None,
 ) -> pl.DataFrame:
-    df = where(as_frame(flows), exporter=exporter, year=year, carrier=carrier)
+    df = partners_only(where(as_frame(flows), exporter=exporter, year=year, carrier=carrier))
     return df.sort([*_FLOW, "volume"]).group_by(_FLOW, maintain_order=True).agg(pl.col("volume").sum())
 
 
@@ -467,7 +472,7 @@ def readings(imports: FrameLike, routes: FrameLike, country: str, *, year: int, 
     Returns ``[reading, volume, imports, share, unit, year, carrier]``, one row per reading in the order
     of :data:`READINGS`; ``share`` is NaN when the importer has no imports.
     """
-    m = where(as_frame(imports), year=year, carrier=carrier, importer=importer)
+    m = partners_only(where(as_frame(imports), year=year, carrier=carrier, importer=importer))
     total = float(m["volume"].sum()) if m.height else 0.0
     unit = m["unit"][0] if m.height else ""
     f = float(m.filter(pl.col("exporter") == country)["volume"].sum()) if m.height else 0.0

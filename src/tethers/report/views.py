@@ -425,8 +425,22 @@ def _balance(atlas, iso3, lo, hi, poles, trade_shares, notes, trade_src):
         arms = arms_imports(arms_rows, reporter=iso3, by="pole", poles=pole_arg)
         dims.append(arms.select("year", "pole", "share").with_columns(pl.lit("arms imports (HS 93)").alias("dimension")))
         prov.append(_prov(atlas, "balance", "trade", sorted(arms_rows["source"].unique().to_list())))
-    flows = atlas.sql("SELECT * FROM energy_flows WHERE exporter = ? AND year BETWEEN ? AND ?", [iso3, lo, hi])
+    flows = atlas.sql("SELECT * FROM energy_flows WHERE exporter = ? AND importer <> 'WLD' AND year BETWEEN ? AND ?",
+                      [iso3, lo, hi])
+    gas_ok: list[int] | None = None  # gas: only the years the coverage rule passes (dimensions.energy)
+    if flows.filter(pl.col("carrier") == "gas").height:
+        from ..dimensions import energy as energy_dim
+
+        cov = energy_dim.DIMENSION.read(atlas, iso3, (lo, hi), tuple(p for p in poles if p != "ROW")).coverage
+        cov = cov.filter(pl.col("part") == "gas_exports")
+        gas_ok = cov.filter(pl.col("status") == "ok")["year"].to_list()
+        for r in cov.filter(~pl.col("status").is_in(["ok", "no data"])).iter_rows(named=True):
+            notes.append(f"{r['year']} gas exports: {r['reason']} — not in the balance index.")
     for (carrier,), part in flows.group_by(["carrier"], maintain_order=True):
+        if carrier == "gas" and gas_ok is not None:
+            part = part.filter(pl.col("year").is_in(gas_ok))
+            if part.height == 0:
+                continue
         ps = pole_shares(_flows_as_trade(part), poles=pole_arg, reporter=iso3, flow="export")
         units = "/".join(sorted(part["unit"].unique().to_list()))
         dims.append(ps.select("year", "pole", "share").with_columns(pl.lit(f"{carrier} exports ({units})").alias("dimension")))

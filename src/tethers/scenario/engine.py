@@ -152,7 +152,8 @@ def build_context(atlas, spec: ScenarioSpec, country: str, base_year: int) -> Co
     if trade.filter(pl.col("reporter") == iso3).height == 0 and trade.filter(pl.col("partner") == iso3).height == 0:
         raise DataNotAvailableError(f"the atlas has no trade rows for {iso3}; add a Comtrade/BACI file first")
     # all bilateral energy flows (small): transit needs other countries' flows sharing the same pipelines
-    energy = atlas.table("energy_flows")
+    # partner flows only: the WLD rows are the publisher's totals (Energy Institute), not a partner
+    energy = atlas.sql("SELECT * FROM energy_flows WHERE exporter <> 'WLD' AND importer <> 'WLD'")
     who = sorted(coalition | targets | {iso3})
     prices = atlas.sql("SELECT * FROM prices WHERE list_contains(?::VARCHAR[], country) ORDER BY date", [who])
     io = atlas.sql("SELECT * FROM io_summary WHERE list_contains(?::VARCHAR[], country)", [who])

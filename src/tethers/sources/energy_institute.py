@@ -18,10 +18,18 @@ Publisher formats
 
 Quirks
 ------
-* Only flows between two countries are kept. Totals, regional subtotals and residual rows/columns ("Other …",
-  "Rest of Europe", and the EU as a whole, which the 2021–2023 pipeline matrices report instead of member
-  states) are dropped by the explicit lists :data:`TOTALS`, :data:`REGIONS` and :data:`RESIDUALS`; any other
-  label must resolve to a country or the file is rejected (no silent dropping).
+* Only flows between two countries are kept as partner rows. Totals, regional subtotals and residual
+  rows/columns ("Other …", "Rest of Europe", and the EU as a whole, which the 2021–2023 pipeline matrices report
+  instead of member states) are not partners: they are recognised by the explicit lists :data:`TOTALS`,
+  :data:`REGIONS` and :data:`RESIDUALS`; any other label must resolve to a country or the file is rejected (no
+  silent dropping).
+* The publisher's totals are kept as ``WLD`` rows (the coverage rule's reference, as the trade table's world
+  rows): a country row's ``Total imports`` cell → ``exporter = WLD, importer = country``; a country column's
+  ``Total exports`` cell → ``exporter = country, importer = WLD``. Both include the flows booked to residual
+  rows/columns, so the country partners' sum over the WLD row is the share the atlas can attribute. A country
+  the matrix does not list (e.g. an EU member in the 2021–2023 pipeline matrices) gets no WLD row: no total is
+  made up. A total of 0 is kept (a known zero), unlike zero cells. Consumers that sum partners must exclude
+  ``WLD`` (:func:`tethers.atlas.queries_measures.energy_flows` does).
 * A zero cell means no recorded flow; zero cells are not stored, so an absent (year, exporter, importer, mode)
   within a matrix's coverage is zero.
 * Guard against a misread matrix: every row's cells add up to its ``Total imports`` cell and every exporter
@@ -61,6 +69,7 @@ RESIDUALS = frozenset({
 })
 # second halves of split LNG exporter labels, as the long csv has them
 FRAGMENTS = {"Federation": "RUS", "Arab Emirates": "ARE", "New Guinea": "PNG", "Tobago": "TTO"}
+WORLD = "WLD"  # the partner code of a publisher's total (Total imports of a row, Total exports of a column)
 MODES = ("pipeline", "lng")
 TOLERANCE = 0.05  # bcm: the review's display precision ("† less than 0.05")
 YEARS = (1800, 2100)  # as the schema's "year" check
@@ -139,7 +148,7 @@ class EnergyInstitute(Source):
         self._check_totals(where, cells, column=None)
         iso = {label: classify(label) for label in {c[1] for c in cells} | set(exporters.values())}
         out = [(r, year, iso[e], iso[imp], mode, v) for r, imp, e, v in cells if v != 0 and iso[imp] and iso[e]]
-        return _frame(out)
+        return _frame(out + _world_rows(cells, iso, year, mode))
 
     def _exporter_labels(self, where: str, rows: list[list], head: int) -> dict[int, str]:
         """Column index → exporter label, joining a label split over the header row and the row above."""
@@ -249,10 +258,14 @@ class EnergyInstitute(Source):
             & (pl.col("importer").replace_strict(iso, return_dtype=pl.Utf8) != "")
             & (pl.col("exporter").replace_strict(iso, return_dtype=pl.Utf8) != "")
         )
+        world: list[tuple] = []
+        for (year, mode), g in df.group_by("data_year", "mode", maintain_order=True):
+            cells = [(r, _clean(i), _clean(e), v) for r, i, e, v in g.select(ROW, "importer", "exporter", "bcm").iter_rows()]
+            world += _world_rows(cells, {_clean(k): v for k, v in iso.items()}, year, mode)
         return _frame([
             (r, y, iso[e], iso[i], m, v)
             for r, y, e, i, m, v in out.select(ROW, "data_year", "exporter", "importer", "mode", "bcm").iter_rows()
-        ])
+        ] + world)
 
     def _first_bad(self, path: Path, df: pl.DataFrame, mask: pl.Expr, col: str, why: str) -> None:
         bad = df.filter(mask.fill_null(False)).head(1)
@@ -270,6 +283,21 @@ class EnergyInstitute(Source):
         df = pl.concat(frames)
         latest = df.group_by("year", "mode").agg(pl.col("__rank").max())
         return df.join(latest, on=["year", "mode", "__rank"]).drop("__rank").to_arrow()
+
+
+def _world_rows(cells: list[tuple[int, str, str, float]], iso: dict[str, str], year: int, mode: str) -> list[tuple]:
+    """The publisher's totals of the countries a matrix lists, as ``WLD`` partner rows (zeros kept).
+
+    ``Total imports`` on a country's row → (WLD → country); ``Total exports`` in a country's column →
+    (country → WLD). Both include the flows booked to residual "Other …" rows/columns.
+    """
+    out = []
+    for r, imp, exp, v in cells:
+        if exp == "Total imports" and iso.get(imp):
+            out.append((r, year, WORLD, iso[imp], mode, v))
+        elif imp == "Total exports" and iso.get(exp):
+            out.append((r, year, iso[exp], WORLD, mode, v))
+    return out
 
 
 def _col_letter(j: int) -> str:
