@@ -105,10 +105,16 @@ def test_extra_cost_by_hand():
     assert res.after.stranded == pytest.approx(0.0, abs=VOL)
     # 3 Mt × (6 − 1) USD/t
     assert res.extra_cost_usd == pytest.approx(3e6 * 5, abs=COST * 1e6)
-    # before: all via r6 (KAZ;CHN) → CHN 1; after: r1 (KAZ), r3 (KAZ;RUS), r5 (RUS;TUR) → RUS and TUR 1
+    # measures.transit.crossed (the dependence report's definition): before all via r6 (KAZ;CHN, no destination:
+    # the volume goes on from China's end) → CHN 1; after r1 (KAZ), r3 (KAZ;RUS), r5 (RUS;TUR) → RUS 1; r5 lists no
+    # KAZ: an onward leg, not followed → TUR 0
     assert res.shares_before["CHN"] == pytest.approx(1.0) and res.shares_before["RUS"] == 0.0
-    assert res.shares_after["RUS"] == pytest.approx(1.0) and res.shares_after["TUR"] == pytest.approx(1.0)
+    assert res.shares_after["RUS"] == pytest.approx(1.0) and res.shares_after["TUR"] == 0.0
     assert res.shares_after["CHN"] == 0.0
+    # with r6 delivering into China (a route_flows destination), China is a destination, not transit
+    res = X.reroute(edges, carrier="oil", supply=3.0, closed={"r6"}, exporter="KAZ", year=2021,
+                    destinations={"r6": "CHN"})
+    assert res.shares_before["CHN"] == 0.0
 
 
 caps_st = st.fixed_dictionaries({r: st.integers(0, 5) for r in RIDS})
@@ -177,10 +183,18 @@ def test_kaz_closing_everything_through_russia(kaz_routes, kaz_topology):
     res = X.reroute(edges, carrier="oil", supply=EXPORTS, closed=closed, exporter="KAZ", year=2021)
     assert res.after.stranded == pytest.approx(EXPORTS - (KCP + AKTAU), abs=VOL)
     assert res.shares_after["RUS"] == 0.0
+    # measures.transit.crossed over the edges' countries (topology: Aktau KAZ;AZE): Atasu–Alashankou ends in China
+    # with no destination given → CHN crossed; Aktau's tankers land in Azerbaijan (ROW); BTC (AZE;GEO;TUR) lists no
+    # KAZ: an onward leg, not followed → TUR 0
     assert res.shares_after["CHN"] == pytest.approx(KCP / EXPORTS, abs=VOL)
-    # Aktau → Baku → BTC: Azerbaijan and Georgia (no pole: ROW) and Türkiye
-    assert res.shares_after["TUR"] == pytest.approx(AKTAU / EXPORTS, abs=VOL)
+    assert res.shares_after["TUR"] == 0.0
     assert res.shares_after["ROW"] == pytest.approx(AKTAU / EXPORTS, abs=VOL)
+    # as the channel calls it: the atlas routes' countries (Aktau: KAZ only) and route_flows' destination
+    # (Atasu–Alashankou → CHN): nothing left crosses a pole
+    res = X.reroute(edges, carrier="oil", supply=EXPORTS, closed=closed, exporter="KAZ", year=2021,
+                    route_countries=dict(zip(kaz_routes["route_id"], kaz_routes["countries"], strict=True)),
+                    destinations={"kcp_atasu_alashankou": "CHN"})
+    assert all(v == 0.0 for v in res.shares_after.values())
 
 
 def test_kaz_btc_binds_when_aktau_is_widened(kaz_routes, kaz_topology):

@@ -125,9 +125,11 @@ def flows_as_trade(flows: pl.DataFrame, country: str) -> pl.DataFrame:
 ENERGY_DEF = (
     "Gas: share of the pole in the country's natural-gas imports and exports by partner, s_P = Σ_{p∈P} V_p / Σ_q V_q "
     "(bcm, pipeline + LNG; Energy Institute Statistical Review). Transit: T_P = share of the country's exports of a "
-    "carrier whose allocated routes cross a state of P other than the exporter and the destination "
-    "(measures.transit; operators' observed route volumes where a year is complete (route_flows), else hand-kept "
-    "operating routes, only countries downstream of the exporter count, capacity-weighted split); "
+    "carrier whose routes cross a state of P (measures.transit.crossed, the one definition the transit scenario "
+    "channel uses too: the countries after the exporter on its outlet route, the end country included unless it "
+    "is the destination — the route's as route_flows states it, else the flow's importer; onward routes not "
+    "followed; operators' observed route volumes where a year is complete (route_flows), else hand-kept "
+    "operating routes, capacity-weighted split); "
     "gas volumes in bcm, crude oil (HS 270900) in USD from BACI exports by destination. Transit provided: the "
     "pole's gas imports from third exporters allocated to routes that cross the country (measures.transit_through), "
     "in bcm and as a share of the pole's gas imports (all, and pipeline only); the three readings of the pole's gas "
@@ -178,7 +180,7 @@ def _energy(ctx: Context) -> Section:
 
 
 def _transit(ctx: Context, gas: pl.DataFrame) -> tuple[list[dict], list[str], list, pl.DataFrame]:
-    from ..measures.transit import flows_from_trade, transit_shares
+    from ..measures.transit import flows_from_trade, route_destinations, transit_shares
 
     rows, gaps, srcs, parts = [], [], [], []
     routes = qm.routes(ctx.atlas, carriers=("gas", "oil"))  # ordered: only countries downstream of ctx.country count
@@ -197,8 +199,12 @@ def _transit(ctx: Context, gas: pl.DataFrame) -> tuple[list[dict], list[str], li
             if carrier == "oil":  # (missing gas exports are already reported by the gas part)
                 gaps.append(oil_gap)
             continue
+        # measures.transit.crossed, the one definition (the transit channel's too): destination = the route's, as
+        # route_flows states it (e.g. Atasu–Alashankou → China), else the flow's importer
+        dest = route_destinations(qm.route_flows(ctx.atlas, ctx.country, carrier=carrier), exporter=ctx.country,
+                                  carrier=carrier)
         t = transit_shares(flows, routes.filter(pl.col("carrier") == carrier), exporter=ctx.country, year=ctx.year,
-                           poles=[ctx.on])
+                           poles=[ctx.on], destinations=dest)
         r = t.filter(pl.col("pole") == ctx.on).row(0, named=True)
         rows += [metric(f"{carrier}_transit_share", f"share of {carrier} exports crossing {ctx.on}", r["share"], "share",
                     headline=True, text=_allocated_basis(ctx, carrier) if carrier == "oil" else None),

@@ -5,15 +5,16 @@ r"""Transit exposure: the share of a country's exports of a carrier that leaves 
                   {\sum_{f \in F_e} V_f}
 
 for exporter *e*, flows *f* (importer, carrier, year, volume :math:`V_f`), routes *r*, and
-:math:`C_{fr}` the **transit countries** of route *r* for flow *f*. A route lists its ``countries`` in the
-direction of flow (``routes.countries``), so by default (``ordered=True``) the transit countries are those
-**downstream of the exporter**: strictly between the exporter and the importer when the route reaches the
-importer further on, else every country after the exporter (the flow leaves the route at its end, e.g. a
-port). Countries upstream of the exporter are not crossed: Kazakh gas entering the Central Asia–China
-pipeline does not cross Turkmenistan and Uzbekistan, where that pipeline starts. ``ordered=False`` treats
-routes as unordered sets: every country of the route but the exporter. In both modes the importer is not
-transit unless ``include_destination=True`` (a flow *to* China through a pipeline ending in China is a
-trade dependency on China, not a transit dependency).
+:math:`C_{fr}` the **transit countries** of route *r* for flow *f*: :func:`crossed` — **the one definition**,
+which the dependence report (allocated and observed) and the transit scenario channel (before/after its
+closures) all call. A route lists its ``countries`` in the direction of flow (``routes.countries``): the
+countries **downstream of the exporter** are crossed, strictly before the importer when the route reaches the
+importer further on, else every country after the exporter (the flow goes on from the route's end, e.g. by sea
+from a port). Countries upstream of the exporter are not crossed: Kazakh gas entering the Central Asia–China
+pipeline does not cross Turkmenistan and Uzbekistan, where that pipeline starts. The importer is not transit
+unless ``include_destination=True`` (a flow *to* China through a pipeline ending in China is a trade
+dependency on China, not a transit dependency). ``ordered=False`` (not used by the report) treats routes as
+unordered sets: every country of the route but the exporter.
 
 Assumptions (flows carry no route, so they are allocated to routes by rule):
 
@@ -43,12 +44,49 @@ import polars as pl
 from ..countries import POLE_ORDER
 from .trade import FrameLike, as_frame, choose, pole_ids, pole_membership, where
 
-__all__ = ["transit_shares", "transit_through", "route_allocation", "flows_from_trade", "HS_CARRIERS",
-           "route_flow_shares", "observed_transit_shares", "transit_base", "readings", "MIN_COVERAGE", "READINGS"]
+__all__ = ["crossed", "transit_shares", "transit_through", "route_allocation", "flows_from_trade", "HS_CARRIERS",
+           "route_flow_shares", "route_destinations", "observed_transit_shares", "transit_base", "readings", "MIN_COVERAGE", "READINGS"]
 
 HS_CARRIERS: dict[str, str] = {"2709": "oil", "2710": "oil_products", "2711": "gas", "2701": "coal"}
 _FLOW = ["year", "exporter", "importer", "carrier", "unit"]
 _OUT = ["exporter", "year", "carrier", "unit"]
+
+
+def crossed(legs: str | Sequence[str | Sequence[str]], exporter: str, destination: str | None = None,
+            *, include_destination: bool = False) -> tuple[str, ...]:
+    """THE countries a volume exported by ``exporter`` "crosses" on its way out (the one definition).
+
+    ``legs``: the routes the volume travels on, in order, each as its ``routes.countries`` list in the direction
+    of flow (a ';'-joined string or a sequence of codes); one route alone may be given as its string. The crossed countries are
+
+    * on every leg that lists the exporter (the exporter's **outlet**: the route a ``route_flows`` row names, the
+      route a flow is allocated to, the legs of a re-routed path that start in or pass the exporter), the
+      countries listed **after** the exporter's first place, in order;
+    * **up to but not including the destination** — the country the volume is delivered into (a ``route_flows``
+      row's ``destination``, e.g. China for Atasu–Alashankou; a flow's importer; a gas buyer): a destination is a
+      trade partner, already in the trade shares, not transit. Countries listed after the destination are not
+      crossed (the volume stops there). ``include_destination`` keeps the destination itself;
+    * a route's **end country counts** when the route has no destination (the volume goes on: crude shipped by sea
+      from Novorossiysk, Russia, crosses Russia);
+    * legs that do not list the exporter (an onward route such as Baku–Tbilisi–Ceyhan after a Caspian tanker) are
+      **not followed**: no source says where a volume goes after the exporter's outlet (Aktau's 2022 loadings went
+      partly to Makhachkala, Russia, partly to Baku), so the observed route volumes cannot follow them either;
+    * the exporter itself is never crossed; countries before the exporter (upstream) are not crossed.
+
+    Returns the crossed countries in order of first appearance, each once.
+    """
+    if isinstance(legs, str):
+        legs = [legs]
+    out: dict[str, None] = {}
+    for leg in legs:
+        cs = [c.strip() for c in (leg.split(";") if isinstance(leg, str) else leg) if c and c.strip()]
+        if exporter not in cs:
+            continue
+        after = cs[cs.index(exporter) + 1:]
+        if destination is not None and destination in after:
+            after = after[: after.index(destination) + (1 if include_destination else 0)]
+        out.update((c, None) for c in after if c != exporter)
+    return tuple(out)
 
 
 def route_allocation(
@@ -107,6 +145,7 @@ def transit_shares(
     include_destination: bool = False,
     weights: Literal["capacity", "equal"] = "capacity",
     ordered: bool = True,
+    destinations: Mapping[str, str] | None = None,
 ) -> pl.DataFrame:
     r"""Share of each exporter's exports of a carrier that crosses each pole's territory (formula above).
 
@@ -122,6 +161,9 @@ def transit_shares(
     weights : ``"capacity"`` (default) or ``"equal"`` split of a flow over its routes.
     ordered : routes list their countries in the direction of flow (default): only countries downstream
         of the exporter are transit. ``False``: every country of the route but the exporter.
+    destinations : route id → the country the route delivers into (:func:`route_destinations` of
+        ``route_flows``): the destination of :func:`crossed` for flows on that route instead of the importer
+        (oil allocated to the Kazakhstan–China pipeline is delivered into China, whatever its importer).
 
     Returns
     -------
@@ -133,7 +175,7 @@ def transit_shares(
     f = _flows(flows, exporter=exporter, year=year, carrier=carrier)
     alloc = route_allocation(f, routes, weights=weights, ordered=ordered)
     transit = _transit_countries(alloc, _route_countries(routes), ordered=ordered,
-                                 include_destination=include_destination)
+                                 include_destination=include_destination, destinations=destinations)
     ids = pole_ids(poles)
     member = pole_membership(f["year"].unique().to_list(), poles=ids, dtype=f.schema["year"])
     crossed = (
@@ -255,26 +297,50 @@ def _reaching(rc: pl.DataFrame, *, ordered: bool) -> pl.DataFrame:
     return pairs.select("route_id", "exporter", "importer")
 
 
+def _crossings(keys: pl.DataFrame, rc: pl.DataFrame, *, dest: str, include_destination: bool) -> pl.DataFrame:
+    """``[route_id, exporter, <dest>, country]``: the countries :func:`crossed` gives for each distinct
+    (route, exporter, destination) of ``keys`` (the one definition, applied row by row)."""
+    lists = rc.sort(["route_id", "pos"]).group_by("route_id", maintain_order=True).agg(pl.col("country"))
+    k = keys.select("route_id", "exporter", dest).unique().sort(["route_id", "exporter", dest], nulls_last=True)
+    rows = [(rid, e, d, c)
+            for rid, e, d, cs in k.join(lists, on="route_id", how="inner").iter_rows()
+            for c in crossed([cs], e, d, include_destination=include_destination)]
+    return pl.DataFrame(rows, schema={"route_id": pl.Utf8, "exporter": pl.Utf8, dest: pl.Utf8, "country": pl.Utf8},
+                        orient="row")
+
+
+def route_destinations(route_flows: FrameLike | None, *, exporter: str | None = None,
+                       carrier: str | None = None) -> dict[str, str]:
+    """Route id → the country the route delivers into, as ``route_flows`` states it (its ``destination``, the
+    latest year's where years differ; e.g. ``kcp_atasu_alashankou`` → CHN). A route with none hands the volume
+    on: its end country is crossed (:func:`crossed`)."""
+    if route_flows is None:
+        return {}
+    df = as_frame(route_flows)
+    if df.is_empty() or "destination" not in df.columns:
+        return {}
+    d = (where(df, exporter=exporter, carrier=carrier)
+         .filter(pl.col("destination").is_not_null() & (pl.col("route_id") != "all"))
+         .sort("year").unique("route_id", keep="last"))
+    return dict(zip(d["route_id"], d["destination"], strict=True))
+
+
 def _transit_countries(alloc: pl.DataFrame, rc: pl.DataFrame, *, ordered: bool,
-                       include_destination: bool) -> pl.DataFrame:
-    """Rows of ``alloc`` (one per flow and route) times the route's transit countries for that flow."""
-    pos = rc.select("route_id", "country", "pos")
-    e = pos.select("route_id", exporter="country", _e="pos")
-    i = pos.select("route_id", importer="country", _i="pos")
-    t = (
-        alloc.join(pos, on="route_id", how="inner")
-        .join(e, on=["route_id", "exporter"], how="left")
-        .join(i, on=["route_id", "importer"], how="left")
-    )
+                       include_destination: bool, destinations: Mapping[str, str] | None = None) -> pl.DataFrame:
+    """Rows of ``alloc`` (one per flow and route) times the route's transit countries for that flow:
+    :func:`crossed` with, as destination, the route's (``destinations``, from ``route_flows``) where one is
+    stated, else the flow's importer (``ordered=False``: every country of the route but the exporter, and but
+    the importer unless ``include_destination``)."""
     if ordered:
-        reached = pl.col("_i").is_not_null() & (pl.col("_i") > pl.col("_e"))
-        before_dest = (pl.col("pos") <= pl.col("_i")) if include_destination else (pl.col("pos") < pl.col("_i"))
-        keep = (pl.col("pos") > pl.col("_e")) & (~reached | before_dest)
-    else:
-        keep = pl.col("country") != pl.col("exporter")
-        if not include_destination:
-            keep = keep & (pl.col("country") != pl.col("importer"))
-    return t.filter(keep.fill_null(False)).drop("pos", "_e", "_i")
+        dest = pl.col("route_id").replace_strict(dict(destinations or {}), default=None, return_dtype=pl.Utf8)
+        a = alloc.with_columns(_d=pl.coalesce(dest, pl.col("importer")))
+        t = _crossings(a, rc, dest="_d", include_destination=include_destination)
+        return a.join(t, on=["route_id", "exporter", "_d"], how="inner").drop("_d")
+    pos = rc.select("route_id", "country")
+    keep = pl.col("country") != pl.col("exporter")
+    if not include_destination:
+        keep = keep & (pl.col("country") != pl.col("importer"))
+    return alloc.join(pos, on="route_id", how="inner").filter(keep.fill_null(False))
 
 
 def partners_only(flows: pl.DataFrame) -> pl.DataFrame:
@@ -365,13 +431,13 @@ def observed_transit_shares(
         T_{eP} = \frac{\sum_r V_r\, \mathbb 1[\,C_r \cap P(t) \neq \varnothing\,]}{V_{all}}
 
     with :math:`V_r` the published volume on route *r*, :math:`V_{all}` the published total and
-    :math:`C_r` the route's countries after the exporter (``routes.countries`` in the direction of flow),
-    without the route's ``destination`` (the importer a route delivers into, e.g. China for the
-    Kazakhstan–China pipeline) unless ``include_destination``. A route row with no entry in ``routes``
-    (e.g. ``rail``) has unknown transit countries: it counts towards no pole and towards
-    ``unrouted_share``, with the part of the total no route row accounts for (``1 − coverage``).
-    The shares are exact for the routes' first leg only: Aktau tankers to Makhachkala (Russia) or Baku
-    are one route row, ``aktau_port_oil`` (KAZ only), as the operators report them.
+    :math:`C_r` = :func:`crossed` (the route's ``routes.countries``, the exporter, the row's ``destination``):
+    the countries after the exporter on the route, the end country included unless it is the row's
+    ``destination`` (China for the Kazakhstan–China pipeline; ``include_destination`` keeps it). A route row
+    with no entry in ``routes`` (e.g. ``rail``) has unknown transit countries: it counts towards no pole and
+    towards ``unrouted_share``, with the part of the total no route row accounts for (``1 − coverage``).
+    Onward routes are not followed (:func:`crossed`): Aktau tankers to Makhachkala (Russia) or Baku are one
+    route row, ``aktau_port_oil`` (KAZ only), as the operators report them.
 
     Returns ``[exporter, year, carrier, unit, pole, exports, via, share, unrouted_share, coverage,
     complete]`` — the columns of :func:`transit_shares` plus the coverage of the year.
@@ -379,14 +445,10 @@ def observed_transit_shares(
     rf = route_flow_shares(route_flows, exporter=exporter, year=year, carrier=carrier).filter(
         pl.col("exports").is_not_null())
     rc = _route_countries(routes).select("route_id", "country", "pos")
-    epos = rc.rename({"country": "exporter", "pos": "_e"})
-    legs = (
-        rf.join(epos, on=["route_id", "exporter"], how="left")
-        .join(rc, on="route_id", how="left")
-        .filter((pl.col("pos") > pl.col("_e")).fill_null(False))
-    )
-    if not include_destination:
-        legs = legs.filter(pl.col("destination").is_null() | (pl.col("country") != pl.col("destination")))
+    rf = rf.with_columns(_dest=pl.col("destination").fill_null(""))  # a null destination joins as ''
+    cross = _crossings(rf.with_columns(pl.col("destination").alias("_d")), rc, dest="_d",
+                       include_destination=include_destination).with_columns(_dest=pl.col("_d").fill_null(""))
+    legs = rf.join(cross.drop("_d"), on=["route_id", "exporter", "_dest"], how="inner")
     ids = pole_ids(poles)
     years = rf["year"].unique().to_list()
     member = pole_membership(years, poles=ids, dtype=rf.schema["year"]) if years else pl.DataFrame(
@@ -446,7 +508,8 @@ def transit_base(
             why = ("observed routes partial: no published total" if cov is None
                    else f"observed routes partial: they cover {cov:.0%} of exports (< {MIN_COVERAGE:.0%})")
     t = transit_shares(flows, routes, exporter=exporter, year=year, carrier=carrier, poles=poles,
-                       include_destination=include_destination)
+                       include_destination=include_destination,
+                       destinations=route_destinations(route_flows, exporter=exporter, carrier=carrier))
     basis = f"allocated by rule over trade by destination (measures.transit_shares; {why} for {year})"
     return t.with_columns(basis=pl.lit(basis)), basis
 

@@ -47,8 +47,8 @@ before state is **observed**:
   (``unattributed``) are **off the network**: in :math:`D`, crossing no pole, out of reach of closures
   — the dependence report's ``unrouted_share``.
 
-Then the pole shares before the closures are the dependence report's observed transit shares (for a
-pole a route crosses; see *Outputs* for a route's end point). After closing the set :math:`C`, with
+Then the pole shares before the closures are the dependence report's observed transit shares, pole by
+pole (the one definition, see *Outputs*). After closing the set :math:`C`, with
 :math:`f^0` the before state and :math:`P` the decomposition of :math:`f^0` into source–sink paths:
 
 .. math::
@@ -70,12 +70,17 @@ least-cost maximum flow on the reduced network. Each carrier's notes and its ``b
 **Outputs** (per carrier): route volumes before and after the closures, the rerouted volume per route,
 the stranded volume, the extra transport cost :math:`C_{closed}(V') - C_{open}(V')` of shipping the
 volume still exported :math:`V'` on the reduced network rather than the intact one (≥ 0), the value of
-the newly stranded volume, and the share of exports whose path crosses or ends in each pole's territory
+the newly stranded volume, and the share of exports whose path crosses each pole's territory
 (:func:`tethers.countries.pole_map`; the country itself excluded; ``ROW`` = a country in no pole) before
 and after, over :math:`D`. Path shares come from a decomposition of the optimal flow into source–sink
-paths. Unlike the dependence report, a route's end country counts (the Atasu–Alashankou pipeline *ends*
-in China) and a path runs on beyond its first leg (Aktau → Baku → BTC crosses Azerbaijan, Georgia and
-Türkiye), so the shares of China, Türkiye and ``ROW`` can differ from the report's; Russia's agree.
+paths; which countries a path crosses is :func:`tethers.measures.transit.crossed`, the dependence report's one
+definition: over the routes of the path that list the country (its outlet: onward routes such as BTC after a
+Caspian tanker are not followed, no source says where a volume goes after the outlet), the countries after
+the country on the atlas ``routes.countries`` (not the topology's ``countries``, which only serve
+``route_closure ... through``), the end country included unless it is the destination — the route's as
+``route_flows`` states it (Atasu–Alashankou → China) or, for gas sold to buyers, the market country the path
+ends in. So the before state's shares equal the report's for every pole (Kazakhstan 2022: Russia 93.6 %,
+China, Türkiye and ``ROW`` 0).
 
 Solver: :func:`networkx.network_simplex` on integers (volumes in millionths of the carrier unit, i.e.
 tonnes or 1000 m³; costs in US cents), so results are exact to 1e-6 of the unit.
@@ -548,14 +553,29 @@ def solve_min_cost_flow(
 
 
 def _pole_shares(sol: FlowSolution, edges: pl.DataFrame, *, supply: float, exporter: str, year: int,
-                 poles: Sequence[str]) -> dict[str, float]:
-    legs = {r["route_id"]: set(_split(r["countries"])) for r in edges.iter_rows(named=True)}
+                 poles: Sequence[str], route_countries: Mapping[str, str] | None = None,
+                 destinations: Mapping[str, str] | None = None, buyers: bool = False) -> dict[str, float]:
+    """Pole → share of ``supply`` whose path crosses the pole: :func:`tethers.measures.transit.crossed` (the one
+    definition, as the dependence report) over the path's routes, with the countries of ``route_countries``
+    (the atlas ``routes.countries``; default: the edges' own) and as destination the one a route of the path
+    delivers into (``destinations``, from ``route_flows``) or, for a carrier sold to buyers (``buyers``: gas), the
+    market country the path ends in."""
+    from ...measures.transit import crossed
+
+    own = dict(zip(edges["route_id"], edges["countries"], strict=True))
+    market = dict(zip(edges["route_id"], edges["to_country"], strict=True))
+    rc = {**own, **{r: c for r, c in (route_countries or {}).items() if c}}
+    dest = dict(destinations or {})
     ids = pole_ids(poles)
     pmap = pole_map(year, country=exporter, poles=[p for p in ids if p != "ROW"])
     via = dict.fromkeys(ids, 0.0)
     for route_ids, vol in sol.paths:
-        crossed = set().union(*(legs[r] for r in route_ids)) - {exporter} if route_ids else set()
-        for p in {pmap.get(c, "ROW") for c in crossed}:
+        if not route_ids:
+            continue
+        d = next((dest[r] for r in route_ids if dest.get(r)), None)
+        if d is None and buyers:
+            d = market.get(route_ids[-1])
+        for p in {pmap.get(c, "ROW") for c in crossed([rc.get(r) or "" for r in route_ids], exporter, d)}:
             via[p] += vol
     return {p: (v / supply if supply > 0 else math.nan) for p, v in via.items()}
 
@@ -571,7 +591,8 @@ class Reroute:
     closed : route ids closed.
     before, after : :class:`FlowSolution` on the intact and the reduced network.
     extra_cost_usd : C_closed(V') − C_open(V') for the volume V' still exported (USD/y, ≥ 0).
-    shares_before, shares_after : pole → share of D whose path crosses or ends in the pole (0–1).
+    shares_before, shares_after : pole → share of D whose path crosses the pole
+        (:func:`tethers.measures.transit.crossed`; 0–1).
     basis : how the before state was made: ``"allocated by least cost"`` or ``"observed route volumes
         (route_flows, <year>)"``.
     off_network : observed volumes on no route of the graph (route_flows rows such as ``rail`` and the
@@ -635,6 +656,8 @@ def reroute(
     poles: Sequence[str] = POLE_ORDER,
     observed: Mapping[str, float] | None = None,
     basis: str | None = None,
+    route_countries: Mapping[str, str] | None = None,
+    destinations: Mapping[str, str] | None = None,
 ) -> Reroute:
     """Compare the network before and after the closures (see the module docstring).
 
@@ -649,9 +672,15 @@ def reroute(
     the source–sink paths of the before state that use no closed route keep their volume (a floor on
     every open route), and the rest — the volume of the paths through a closed route — is shipped again
     over the remaining capacity at least cost; what cannot be shipped is stranded.
+
+    Pole shares before and after: :func:`tethers.measures.transit.crossed` over each path (``route_countries``:
+    route id → the atlas ``routes.countries``, default the edges' ``countries``; ``destinations``: route id →
+    the country it delivers into, from ``route_flows``; with ``market_caps`` — gas sold to buyers — the
+    market country a path ends in is its destination).
     """
     closed = tuple(sorted(set(closed)))
-    kw = {"supply": supply, "exporter": exporter, "year": year, "poles": poles}
+    kw = {"supply": supply, "exporter": exporter, "year": year, "poles": poles, "route_countries": route_countries,
+          "destinations": destinations, "buyers": market_caps is not None}
     if observed is None:
         before = solve_min_cost_flow(edges, supply=supply, market_caps=market_caps)
         after = solve_min_cost_flow(edges, supply=supply, closed=closed, market_caps=market_caps)
@@ -936,13 +965,20 @@ class TransitChannel:
             obs = None
         closed, unmatched = match_closures(spec.measures_of("route_closure"), edges, exporter=country,
                                            year=ctx.base_year)
+        # pole shares by the one definition of the dependence report (measures.transit.crossed): the atlas
+        # routes' countries and the destinations route_flows states
+        from ...measures.transit import route_destinations
+
+        crossing = {"route_countries": {r: row["countries"] for r, row in _atlas_routes(ctx.routes).items()},
+                    "destinations": route_destinations(ctx.extra.get("route_flows"), exporter=country,
+                                                       carrier=carrier)}
         res, basis_notes = None, []
         if obs is not None:
             supply, caps, usd_per_unit, how = self._demand(carrier, ctx, values, obs)
             try:
                 res = reroute(edges, carrier=carrier, supply=supply, closed=closed, exporter=country,
                               year=ctx.base_year, market_caps=None if FUNGIBLE[carrier] else caps,
-                              observed=obs.volumes, basis=obs.basis)
+                              observed=obs.volumes, basis=obs.basis, **crossing)
             except nx.NetworkXUnfeasible:
                 why = (f"the observed route volumes of {obs.year} do not fit the graph (a downstream route or a "
                        "buyer's cap is too small)")
@@ -970,7 +1006,7 @@ class TransitChannel:
             return [*rows, _note(country, f"{carrier}: no routes or no exports; nothing to reroute")], set(unmatched)
         if res is None:
             res = reroute(edges, carrier=carrier, supply=supply, closed=closed, exporter=country, year=ctx.base_year,
-                          market_caps=None if FUNGIBLE[carrier] else caps)
+                          market_caps=None if FUNGIBLE[carrier] else caps, **crossing)
         lost = (res.after.stranded - res.before.stranded) * 1e6 * usd_per_unit  # Mt → t, bcm → 1000 m³
         usd["stranded_value_usd"] += lost
         usd["extra_cost_usd"] += res.extra_cost_usd
