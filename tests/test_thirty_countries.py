@@ -100,10 +100,11 @@ def test_balance_2000_2022_states_the_dimensions_of_each_year(balances, country)
     b = balances[country]
     comp = b.composite.sort("year")
     assert comp["year"].to_list() == list(range(2000, 2023))
-    present = (b.by_dimension.filter(pl.col("status") == "ok").group_by("year").agg(n=pl.len()))
-    n_ok = dict(present.iter_rows())
+    ok = b.by_dimension.filter(pl.col("status") == "ok")
+    names = {y: set(ok.filter(pl.col("year") == y)["dimension"]) for y in range(2000, 2023)}
     for r in comp.iter_rows(named=True):
-        assert r["n_dimensions"] == n_ok.get(r["year"], 0), (country, r)
+        assert r["n_dimensions"] == len(names[r["year"]]), (country, r)
+        assert set(filter(None, r["dimensions_present"].split(", "))) == names[r["year"]], (country, r)
         if r["status"] == "ok":
             assert r["balance"] is not None and 0.0 <= r["balance"] <= 1.0
             core = b.by_dimension.filter((pl.col("year") == r["year"]) & pl.col("dimension").is_in(["imports", "exports"]))

@@ -70,8 +70,9 @@ class BalanceOverTime:
     by_dimension : ``[dimension, year, k, row_share, hhi, balance, entropy, status]`` on the full dimensions ×
         years grid; null where the dimension has no data that year (a gap, never 0), ``status`` says why
         (:data:`tethers.dimensions.base.STATUSES`). Balance in [0, 1].
-    composite : ``[year, balance, n_dimensions, weight_covered, status, reason]``: the weighted mean over the
-        dimensions present and ``n_dimensions`` it rests on; ``status`` ``insufficient`` (balance null) in a year
+    composite : ``[year, balance, n_dimensions, weight_covered, dimensions_present, status, reason]``: the
+        weighted mean over the dimensions present, ``n_dimensions`` it rests on and their names
+        (``dimensions_present``, comma-separated in the registry's order); ``status`` ``insufficient`` (balance null) in a year
         whose core dimensions (imports and exports) are not both present; ``weight_covered`` = share of the
         total weight available that year.
     decomposition : ``[dimension, start, end, pole, share_start, share_end, delta_share, contribution]``: each
@@ -296,6 +297,9 @@ def _composite(by_dim: pl.DataFrame, weights: dict[str, float], start: int, end:
             pl.col("balance").fill_nan(None), pl.col("n_dimensions").fill_null(0),
             pl.col("weight_covered").fill_null(0.0))
     out = out.join(core, on="year", how="left").with_columns(pl.col("n_core").fill_null(0))
+    # which dimensions the year rests on, in the registry's order (by_dim is sorted that way)
+    named = present.group_by("year", maintain_order=True).agg(dimensions_present=pl.col("dimension").str.join(", "))
+    out = out.join(named, on="year", how="left").with_columns(pl.col("dimensions_present").fill_null(""))
     sufficient = pl.col("n_core") >= len(CORE_PARTS)
     return out.with_columns(
         balance=pl.when(sufficient & (pl.col("n_dimensions") > 0)).then(pl.col("balance")),
