@@ -43,7 +43,8 @@ def test_two_processes_print_the_same_bytes(command, atlas_path):
     # the next (its iterative solver: covariance differs in the 7th–9th digit); it is cached by the panel's content
     # under $TETHERS_HOME/cache, and every later run uses that fit. One run first, as a user's first run would.
     warm = _start(COMMANDS[command], atlas_path)
-    assert warm.wait(timeout=300) == 0, warm.stderr.read().decode()[-2000:]
+    _, err = warm.communicate(timeout=300)  # read the pipes: a JSON over 64 KiB would block a bare wait()
+    assert warm.returncode == 0, err.decode()[-2000:]
     procs = [_start(COMMANDS[command], atlas_path) for _ in range(2)]
     outs = [p.communicate(timeout=300) for p in procs]
     for p, (out, err) in zip(procs, outs, strict=True):
