@@ -29,7 +29,7 @@ NO_ABSENCES: frozenset[str] = frozenset({"unvotes"})
 
 
 _KEPT: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-_KEEP = 16  # frames kept per atlas
+_KEEP = 32  # frames kept per atlas (a profile loop keeps ≈ 25: votes, memberships, provenance, routes, pole imports)
 
 
 def kept(atlas: Atlas, key: tuple, read: Callable[[], pl.DataFrame]) -> pl.DataFrame:

@@ -12,7 +12,8 @@ from collections.abc import Iterable
 
 import polars as pl
 
-from .queries import TRADE_PRECEDENCE
+from .queries import TRADE_PRECEDENCE, kept
+from .queries import provenance as table_provenance
 from .store import Atlas
 
 # WTO product groups shipped in the pack (classification, product) → label.
@@ -142,29 +143,34 @@ def energy_totals(atlas: Atlas, country: str, *, carrier: str) -> pl.DataFrame:
 
 
 def energy_matrices(atlas: Atlas, *, carrier: str) -> pl.DataFrame:
-    """``[year, mode, source]`` of the matrices the atlas holds (those with publisher totals)."""
-    return atlas.sql(
+    """``[year, mode, source]`` of the matrices the atlas holds (those with publisher totals); read once per
+    open atlas (:func:`tethers.atlas.queries.kept`)."""
+    return kept(atlas, ("energy_matrices", carrier), lambda: atlas.sql(
         "SELECT DISTINCT year, mode, source FROM energy_flows WHERE carrier = ? AND (exporter = 'WLD' OR "
-        "importer = 'WLD') ORDER BY year, mode, source", [carrier])
+        "importer = 'WLD') ORDER BY year, mode, source", [carrier]))
 
 
 def energy_imports(atlas: Atlas, importers: Iterable[str], *, year: int, carrier: str) -> pl.DataFrame:
     """``energy_flows`` partner rows of ``carrier`` into any of ``importers`` in ``year`` (every exporter, never
-    the ``WLD`` total rows)."""
-    return atlas.sql(
+    the ``WLD`` total rows); read once per open atlas and set of importers (a pole's members: the same for
+    every country profiled, :func:`tethers.atlas.queries.kept`)."""
+    imp = sorted(set(importers))
+    return kept(atlas, ("energy_imports", tuple(imp), year, carrier), lambda: atlas.sql(
         "SELECT * FROM energy_flows WHERE list_contains(?, importer) AND year = ? AND carrier = ? "
         "AND exporter <> 'WLD'",
-        [list(importers), year, carrier],
-    )
+        [imp, year, carrier],
+    ))
 
 
 def routes(atlas: Atlas, *, carriers: Iterable[str], source: str = "handkept",
            status: str = "operating") -> pl.DataFrame:
-    """Routes of one source (default the hand-kept table of main international routes) that are operating."""
-    return atlas.sql(
+    """Routes of one source (default the hand-kept table of main international routes) that are operating; read
+    once per open atlas (:func:`tethers.atlas.queries.kept`)."""
+    cs = list(carriers)
+    return kept(atlas, ("routes", source, status, tuple(cs)), lambda: atlas.sql(
         "SELECT * FROM routes WHERE source = ? AND status = ? AND list_contains(?, carrier)",
-        [source, status, list(carriers)],
-    )
+        [source, status, cs],
+    ))
 
 
 def route_flows(atlas: Atlas, exporter: str, *, carrier: str, years: tuple[int, int] | None = None) -> pl.DataFrame:
@@ -208,7 +214,7 @@ def fx_currencies(atlas: Atlas) -> list[str]:
 def provenance(atlas: Atlas, table: str, sources: Iterable[str]) -> pl.DataFrame:
     """``[table, source, file, licence]`` of the loads of ``table`` by ``sources`` (mirror suffixes stripped)."""
     names = sorted({s.removesuffix("_mirror") for s in sources})
-    prov = atlas.provenance(table).filter(pl.col("source").is_in(names))
+    prov = table_provenance(atlas, table).filter(pl.col("source").is_in(names))
     return prov.select(pl.col("table_name").alias("table"), "source", "file", "licence").unique().sort(
         "table", "source", "file"
     )
