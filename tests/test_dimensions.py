@@ -333,14 +333,16 @@ def test_a_registered_dimension_appears_in_profile_balance_and_report(atlas, toy
 
 def test_profile_prints_the_three_readings_of_china_gas(atlas):
     """China's 2021 gas imports from / via / from or via Kazakhstan, in the profile as in the dependence section
-    (issue 17: ≈ 3.7 %, 22.4 %, 26 %; recomputed from the raw rows in tests/measures/test_transit.py)."""
+    (issue 17, under the gas coverage rule: ≈ 3.6 %, 22.0 %, 25.7 % of the publisher's total imports, 162.71 bcm —
+    3.7 / 22.4 / 26 % of the partner countries' 160.28 bcm before; cell by cell in
+    tests/test_energy_readings_coverage.py)."""
     prof = profile("KAZ", 2021, atlas=atlas)
     chn = prof.energy.filter(pl.col("pole") == "CHN").row(0, named=True)
     sec = dependence("KAZ", "CHN", 2021, atlas=atlas).section("energy")
     for col, metric in (("pole_gas_from_share", "gas_imports_from_share"), ("pole_gas_via_share", "gas_imports_via_share"),
                         ("pole_gas_from_or_via_share", "gas_imports_from_or_via_share")):
         assert chn[col] == pytest.approx(sec.value(metric), abs=EXACT)
-    assert chn["pole_gas_from_share"] == pytest.approx(0.037, abs=0.001)
-    assert chn["pole_gas_via_share"] == pytest.approx(0.224, abs=0.001)
+    assert chn["pole_gas_from_share"] == pytest.approx(0.0364, abs=0.0005)
+    assert chn["pole_gas_via_share"] == pytest.approx(0.2202, abs=0.0005)
     assert chn["pole_gas_from_or_via_share"] == pytest.approx(chn["pole_gas_from_share"] + chn["pole_gas_via_share"],
                                                               abs=EXACT)

@@ -274,12 +274,14 @@ def trade_rank(claim: Claim, ctx: Context) -> Decision:
 
 GAS_DEF = ("from: F/M, the share of the importer's gas imports M (pipeline + LNG, energy_flows) that come from the "
            "country; via: V/M, the third countries' flows whose operating pipeline route crosses the country (hand-kept "
-           "routes, reached routes only); from or via: (F+V)/M, the two being disjoint (measures.transit.readings)")
+           "routes, reached routes only); from or via: (F+V)/M, the two being disjoint (measures.transit.readings); "
+           "M is the publisher's total imports of the importer, shares only where its partners cover >= 95 % of it "
+           "(the gas coverage rule, dimensions.energy.gas_import_readings), else levels only")
 
 
 def gas_share(claim: Claim, ctx: Context) -> Decision:
     from ..atlas import queries_measures as qm
-    from ..measures.transit import readings as transit_readings
+    from ..dimensions.energy import gas_import_readings
 
     p, q = claim.params, claim.quantity
     imp, src = p["importer"], p["source"]
@@ -296,14 +298,17 @@ def gas_share(claim: Claim, ctx: Context) -> Decision:
             continue
         imports = ctx.memo(("gas_imports", imp, y), lambda y=y: qm.energy_imports(ctx.atlas, [imp], year=y, carrier="gas"))
         used.update(imports["source"].unique().to_list())
-        rd = ctx.memo(("readings", imp, src, y), lambda y=y, m=imports: transit_readings(m, routes, src, year=y))
+        rd, status, why = ctx.memo(("readings", imp, src, y),
+                                   lambda y=y: gas_import_readings(ctx.atlas, [imp], src, y, routes))
         for r in rd.filter(pl.col("reading").is_in(wanted)).iter_rows(named=True):
-            share = r["share"] * 100 if r["share"] == r["share"] else None
+            share = r["share"] * 100 if r["share"] is not None and r["share"] == r["share"] else None
             basis = {"from": f"energy_flows, {imp} gas imports from {src}, {y}",
                      "via": f"energy_flows × hand-kept routes, {imp} gas imports crossing {src}, {y}",
                      "from or via": f"energy_flows × hand-kept routes, the sum of both, {y}"}[r["reading"]]
-            figures.append(Figure(y, r["reading"], share, "%", holds(share, q), basis,
-                                  f"{r['volume']:.1f} of {r['imports']:.1f} {r['unit']}"))
+            note = (f"{r['volume']:.1f} of {r['imports']:.1f} {r['unit']} (the publisher's total imports; partners "
+                    f"cover {r['coverage']:.1%})" if status == "ok" else
+                    f"{status}: {why} — levels only: {r['volume']:.1f} {r['unit']} of {r['partners']:.1f} from partners")
+            figures.append(Figure(y, r["reading"], share, "%", holds(share, q), basis, note))
     return Decision(combine(figures), tuple(figures), tolerance_text(q), GAS_DEF,
                     _prov(ctx, "energy_flows", used) + _prov(ctx, "routes", ["handkept"]),
                     needs="" if any(f.value is not None for f in figures)

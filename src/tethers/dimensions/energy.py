@@ -110,6 +110,48 @@ def gas_coverage(flows: pl.DataFrame, totals: pl.DataFrame, matrices: pl.DataFra
     return df.select(*COVERAGE_SCHEMA, "listed", "reference")
 
 
+def gas_import_readings(atlas: Atlas, importers: Sequence[str], country: str, year: int,
+                        routes: pl.DataFrame) -> tuple[pl.DataFrame, str, str]:
+    """The three readings (:func:`tethers.measures.transit.readings`) of the gas imports of ``importers`` from/via
+    ``country`` under the coverage rule of :func:`gas_coverage` — the rule the dimension's gas shares follow.
+
+    Shares only where every importer's imports are ``ok`` (partners ≥ 95 % of the publisher's total); the
+    denominator is then the publisher's total (Σ of the importers' ``WLD`` import rows, residual "Other …" partners
+    included: China 2021 162.71 bcm, not the 160.28 of the partner countries). Otherwise the shares are null and
+    the volumes (levels) stay, with the status and the reason. Returns ``(readings, status, reason)``;
+    ``readings`` as :func:`~tethers.measures.transit.readings` plus ``coverage`` (partners / total, null when
+    unknown).
+    """
+    from ..measures.transit import readings
+
+    imports = qm.energy_imports(atlas, list(importers), year=year, carrier="gas")
+    matrices = qm.energy_matrices(atlas, carrier="gas")
+    status, reasons, refs, listed = "ok", [], [], 0.0
+    for imp in sorted(importers):
+        flows = qm.energy_flows(atlas, imp, years=(year, year)).filter(pl.col("carrier") == "gas")
+        cov = gas_coverage(flows, qm.energy_totals(atlas, imp, carrier="gas"), matrices, imp, (year, year))
+        cov = cov.filter(pl.col("part") == "gas_imports")
+        if cov.height == 0:
+            status = "no data"
+            reasons.append(f"no gas imports of {imp} in energy_flows for {year}")
+            continue
+        r = cov.row(0, named=True)
+        listed += r["listed"] or 0.0
+        if r["status"] != "ok":
+            status = r["status"] if status == "ok" else status
+            reasons.append(r["reason"] or r["status"])
+        elif r["reference"] is not None:
+            refs.append(r["reference"])
+    ok = status == "ok" and refs and len(refs) == len(importers)
+    total = fsum(refs) if ok else None
+    rd = readings(imports, routes, country, year=year, total=total)
+    if not ok:
+        status = status if status != "ok" else "coverage unknown"
+        rd = rd.with_columns(share=pl.lit(None, pl.Float64))
+    rd = rd.with_columns(coverage=pl.lit(listed / total if total else None, pl.Float64))
+    return rd, status, "; ".join(reasons)
+
+
 def flows_as_trade(flows: pl.DataFrame, country: str) -> pl.DataFrame:
     """Energy flows in the trade table's shape (``value_usd`` holds the volume) so the trade measures apply."""
     exp = flows.filter(pl.col("exporter") == country).select(
@@ -143,15 +185,29 @@ def _energy(ctx: Context) -> Section:
     gaps: list[str] = []
     srcs: list[tuple[str, list[str]]] = []
     reading: Reading | None = None
-    if flows.height and flows["unit"].n_unique() == 1:
+    totals = qm.energy_totals(ctx.atlas, ctx.country, carrier="gas").filter(
+        (pl.col("year") == ctx.year) & (pl.col("volume") > 0))
+    if (flows.height or totals.height) and pl.concat([flows.select("unit"), totals.select("unit")])["unit"].n_unique() == 1:
         # pole shares and their coverage from the dimension's reading (the one rule, as profile/balance read it)
         reading = DIMENSION.read(ctx.atlas, ctx.country, (ctx.year, ctx.year), standard_poles(ctx.on))
         sh = reading.shares(DIMENSION.parts).filter((pl.col("year") == ctx.year) & (pl.col("pole") == ctx.on))
-        unit = flows["unit"][0]
+        cov = reading.coverage.filter(pl.col("year") == ctx.year)
+        unit = (flows["unit"] if flows.height else totals["unit"])[0]
         for flow, word in (("import", "from"), ("export", "to")):
             r = sh.filter(pl.col("part") == f"gas_{flow}s")
             if r.height == 0:
-                gaps.append(f"no gas {flow}s of {ctx.country} in energy_flows for {ctx.year}")
+                c = cov.filter(pl.col("part") == f"gas_{flow}s")
+                if c.height and c["status"][0] not in ("no data", "ok"):
+                    # a publisher total but no partner country (all booked to residual partners): the coverage rule
+                    # says partial (covers 0 %), not "no gas trade"
+                    gaps.append(f"gas {flow}s: {c['reason'][0]} — levels only")
+                    rows += [metric(f"gas_{flow}_share", f"share of gas {flow}s {word} {ctx.on}", None, "share",
+                                    headline=True, text=c["status"][0]),
+                             # no partner listed: what came from the pole is not known (null, not 0)
+                             metric(f"gas_{flow}_volume", f"gas {flow}s {word} {ctx.on}", None, unit,
+                                    text=c["reason"][0])]
+                else:
+                    gaps.append(f"no gas {flow}s of {ctx.country} in energy_flows for {ctx.year}")
                 continue
             rr = r.row(0, named=True)
             if rr["status"] != "ok":
@@ -159,8 +215,8 @@ def _energy(ctx: Context) -> Section:
             rows += [metric(f"gas_{flow}_share", f"share of gas {flow}s {word} {ctx.on}", rr["share"], "share",
                             headline=True, text=None if rr["status"] == "ok" else rr["status"]),
                      metric(f"gas_{flow}_volume", f"gas {flow}s {word} {ctx.on}", rr["value"], unit)]
-        srcs.append(("energy_flows", flows["source"].unique().to_list()))
-    elif flows.height:
+        srcs.append(("energy_flows", sorted(set(flows["source"].to_list()) | set(totals["source"].to_list()))))
+    elif flows.height or totals.height:
         gaps.append(f"gas flows of {ctx.country} in {ctx.year} come in several units ({', '.join(flows['unit'].unique())})"
                     " and are not added up")
     else:
@@ -251,28 +307,39 @@ def _observed_transit(ctx: Context, carrier: str, routes: pl.DataFrame,
 
 
 def _own_import_readings(ctx: Context, gas_routes: pl.DataFrame) -> list[dict]:
-    """The country's gas imports from, via, and from or via a one-country pole (e.g. China's from/via Kazakhstan)."""
-    from ..measures.transit import readings
-
+    """The country's gas imports from, via, and from or via a one-country pole (e.g. China's from/via Kazakhstan),
+    under the coverage rule (:func:`gas_import_readings`)."""
     if len(ctx.members) != 1 or ctx.country in ctx.members:
         return []
     (member,) = tuple(ctx.members)
     if not _on_a_route(gas_routes, member):
         return []  # no route crosses the pole: nothing comes 'via' it (the readings would give via = 0)
-    imports = qm.energy_imports(ctx.atlas, [ctx.country], year=ctx.year, carrier="gas")
-    if imports.height == 0:
+    rd, status, why = gas_import_readings(ctx.atlas, [ctx.country], member, ctx.year, gas_routes)
+    if rd["partners"][0] <= 0:
         return []
-    read = dict(readings(imports, gas_routes, member, year=ctx.year).select("reading", "share").rows())
-    if not read["via"]:
+    read = {r["reading"]: r for r in rd.iter_rows(named=True)}
+    if not read["via"]["volume"]:
         return []  # no third-country gas crosses the pole on the way in: 'from' alone is the gas import share above
+    text = _readings_text(rd, status, why)
     return [
-        metric("gas_own_imports_from_share", f"share of gas imports FROM {ctx.on} (origin)", read["from"], "share",
-               text="reading 'from'"),
+        metric("gas_own_imports_from_share", f"share of gas imports FROM {ctx.on} (origin)", read["from"]["share"],
+               "share", text=f"reading 'from'{text(read['from'])}"),
         metric("gas_own_imports_via_share", f"share of gas imports VIA {ctx.on} (third countries' gas crossing it)",
-               read["via"], "share", text="reading 'via'"),
-        metric("gas_own_imports_from_or_via_share", f"share of gas imports FROM OR VIA {ctx.on}", read["from or via"],
-               "share", text="reading 'from or via' (the two are disjoint)", headline=True),
+               read["via"]["share"], "share", text=f"reading 'via'{text(read['via'])}"),
+        metric("gas_own_imports_from_or_via_share", f"share of gas imports FROM OR VIA {ctx.on}",
+               read["from or via"]["share"], "share",
+               text=f"reading 'from or via' (the two are disjoint){text(read['from or via'])}", headline=True),
     ]
+
+
+def _readings_text(rd: pl.DataFrame, status: str, why: str):
+    """The basis of a reading: over the publisher's total where the coverage rule holds, else levels and why."""
+    def text(r: dict) -> str:
+        if status == "ok":
+            return (f"; {r['volume']:.2f} of {r['imports']:.2f} {r['unit']}, the publisher's total imports "
+                    f"(partners cover {r['coverage']:.1%})")
+        return f"; {status}: {why} — levels only: {r['volume']:.2f} {r['unit']} ({r['partners']:.2f} from partners)"
+    return text
 
 
 def _allocated_basis(ctx: Context, carrier: str) -> str:
@@ -289,37 +356,61 @@ def _allocated_basis(ctx: Context, carrier: str) -> str:
 
 
 def _transit_provided(ctx: Context, gas_routes: pl.DataFrame) -> list[dict]:
-    """The other direction: the pole's gas imports from third exporters that cross the country (its leverage)."""
-    from ..measures.transit import readings, transit_through
+    """The other direction: the pole's gas imports from third exporters that cross the country (its leverage);
+    shares under the coverage rule (:func:`gas_import_readings`: over the publisher's totals where it holds)."""
+    from ..measures.transit import transit_through
 
     imports = qm.energy_imports(ctx.atlas, ctx.members, year=ctx.year, carrier="gas")
     if imports.height == 0 or ctx.country in ctx.members:
         return []
     # a country no route crosses carries nothing through it: transit_through would give 0 (skipped, same result)
-    via = float(transit_through(imports, gas_routes, ctx.country, year=ctx.year)["via"].sum()) \
+    via = fsum(transit_through(imports, gas_routes, ctx.country, year=ctx.year)["via"]) \
         if _on_a_route(gas_routes, ctx.country) else 0.0
     unit = imports["unit"][0]
-    total = float(imports["volume"].sum())
-    pipeline = float(imports.filter(pl.col("mode") == "pipeline")["volume"].sum())
-    read = dict(readings(imports, gas_routes, ctx.country, year=ctx.year).select("reading", "share").rows()) \
-        if via > 0 else {}
+    rd, status, why = gas_import_readings(ctx.atlas, sorted(ctx.members), ctx.country, ctx.year, gas_routes) \
+        if via > 0 else (None, "", "")
+    read = {r["reading"]: r for r in rd.iter_rows(named=True)} if rd is not None else {}
+    text = _readings_text(rd, status, why) if rd is not None else None
     three = [] if via <= 0 else [  # the three readings of "the pole's gas from/via the country"
-        metric("gas_imports_from_share", f"share of {ctx.on}'s gas imports FROM the country (origin)", read["from"],
-               "share", text="reading 'from': F/M, gas produced in the country"),
+        metric("gas_imports_from_share", f"share of {ctx.on}'s gas imports FROM the country (origin)",
+               read["from"]["share"], "share", text=f"reading 'from': F/M, gas produced in the country{text(read['from'])}"),
         metric("gas_imports_via_share", f"share of {ctx.on}'s gas imports VIA the country (third countries' gas "
-               "crossing it)", read["via"], "share", text="reading 'via': V/M, transit on reached routes"),
+               "crossing it)", read["via"]["share"], "share",
+               text=f"reading 'via': V/M, transit on reached routes{text(read['via'])}"),
         metric("gas_imports_from_or_via_share", f"share of {ctx.on}'s gas imports FROM OR VIA the country",
-               read["from or via"], "share", text="reading 'from or via': (F+V)/M, the two are disjoint", headline=True),
+               read["from or via"]["share"], "share",
+               text=f"reading 'from or via': (F+V)/M, the two are disjoint{text(read['from or via'])}", headline=True),
     ]
+    # the pole's imports crossing the country: the 'via' reading (same denominator, same coverage rule); by
+    # pipeline over the publisher's pipeline totals where the rule holds
+    share = read["via"]["share"] if read else (0.0 if via <= 0 else None)
+    pipeline = _pipeline_total(ctx, imports) if (not read or status == "ok") else None
     return [
         metric("gas_transit_provided", f"{ctx.on}'s gas imports from third countries crossing the country", via, unit,
            headline=via > 0),
         *three,
-        metric("gas_transit_provided_share", f"share of {ctx.on}'s gas imports crossing the country",
-           via / total if total > 0 else None, "share"),
+        metric("gas_transit_provided_share", f"share of {ctx.on}'s gas imports crossing the country", share, "share",
+               text=None if status in ("", "ok") else f"{status}: {why}"),
         metric("gas_transit_provided_pipeline_share", f"share of {ctx.on}'s pipeline gas imports crossing the country",
-           via / pipeline if pipeline > 0 else None, "share"),
+           via / pipeline if pipeline else None, "share"),
     ]
+
+
+def _pipeline_total(ctx: Context, imports: pl.DataFrame) -> float | None:
+    """The pole's pipeline gas imports: Σ of the publisher's pipeline totals of its members where every member has
+    one, else the partner countries' pipeline rows."""
+    refs = []
+    for imp in sorted(ctx.members):
+        t = qm.energy_totals(ctx.atlas, imp, carrier="gas").filter(
+            (pl.col("year") == ctx.year) & (pl.col("flow") == "import") & (pl.col("mode") == "pipeline"))
+        if t.height == 0:
+            refs = None
+            break
+        refs.append(fsum(t["volume"]))
+    if refs:
+        return fsum(refs)
+    p = fsum(imports.filter(pl.col("mode") == "pipeline")["volume"])
+    return p if p > 0 else None
 
 
 def _on_a_route(routes: pl.DataFrame, country: str) -> bool:

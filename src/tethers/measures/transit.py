@@ -42,6 +42,7 @@ from typing import Literal
 import polars as pl
 
 from ..countries import POLE_ORDER
+from .exact import fsum
 from .trade import FrameLike, as_frame, choose, pole_ids, pole_membership, where
 
 __all__ = ["crossed", "transit_shares", "transit_through", "route_allocation", "flows_from_trade", "HS_CARRIERS",
@@ -196,7 +197,8 @@ def transit_shares(
         .with_columns(pl.col("via").fill_null(0.0), pl.col("routed").fill_null(0.0))
         .with_columns(
             share=pl.col("via") / pl.col("exports"),
-            unrouted_share=1.0 - pl.col("routed") / pl.col("exports"),
+            # (exports − routed) / exports, ≥ 0: a rounding residue of the split is no negative share ("-0.0 %")
+            unrouted_share=pl.max_horizontal(pl.lit(0.0), 1.0 - pl.col("routed") / pl.col("exports")),
             _o=pl.col("pole").replace_strict(order),
         )
         .sort([*_OUT, "_o"])
@@ -469,7 +471,7 @@ def observed_transit_shares(
         .join(known_sum, on=_RF, how="left")
         .with_columns(pl.col("via").fill_null(0.0), pl.col("_known").fill_null(0.0))
         .with_columns(share=pl.col("via") / pl.col("exports"),
-                      unrouted_share=1.0 - pl.col("_known") / pl.col("exports"),
+                      unrouted_share=pl.max_horizontal(pl.lit(0.0), 1.0 - pl.col("_known") / pl.col("exports")),
                       _o=pl.col("pole").replace_strict(order))
         .sort([*_RF, "_o"])
         .select(*_RF, "pole", "exports", "via", "share", "unrouted_share", "coverage", "complete")
@@ -520,31 +522,41 @@ READINGS: tuple[str, ...] = ("from", "via", "from or via")
 
 
 def readings(imports: FrameLike, routes: FrameLike, country: str, *, year: int, carrier: str = "gas",
-             importer: str | Iterable[str] | None = None, ordered: bool = True) -> pl.DataFrame:
+             importer: str | Iterable[str] | None = None, ordered: bool = True,
+             total: float | None = None) -> pl.DataFrame:
     r"""The three readings of "the importer takes *x* % of its imports from/via ``country``".
 
-    With :math:`M` the importer's imports of the carrier (``energy_flows`` rows with the importer as
-    ``importer``), :math:`F` those whose exporter is ``country`` and :math:`V` the third countries' flows
-    allocated to routes that cross ``country`` (:func:`transit_through`, reached routes only):
+    With :math:`M` the importer's imports of the carrier, :math:`F` those whose exporter is ``country`` and
+    :math:`V` the third countries' flows allocated to routes that cross ``country`` (:func:`transit_through`,
+    reached routes only; partner rows of ``energy_flows`` with the importer as ``importer``):
 
     * ``from`` — :math:`F / M`: origin in the country;
     * ``via`` — :math:`V / M`: produced elsewhere, crossing the country;
     * ``from or via`` — :math:`(F + V) / M`: either (the two are disjoint: a flow from the country is
       never counted as transit through it).
 
-    Returns ``[reading, volume, imports, share, unit, year, carrier]``, one row per reading in the order
-    of :data:`READINGS`; ``share`` is NaN when the importer has no imports.
+    :math:`M` is ``total`` where given — the publisher's own total of the importer (the ``WLD`` rows of
+    ``energy_flows``, including what it books to residual "Other …" partners), which the caller gives only where
+    the coverage rule holds (:func:`tethers.dimensions.energy.gas_import_readings`) — else the sum over the
+    partner countries.
+
+    Returns ``[reading, volume, imports, partners, share, unit, year, carrier]``, one row per reading in the
+    order of :data:`READINGS`; ``imports`` is :math:`M`, ``partners`` the partner countries' sum; ``share`` is
+    NaN when :math:`M` is not positive.
     """
     m = partners_only(where(as_frame(imports), year=year, carrier=carrier, importer=importer))
-    total = float(m["volume"].sum()) if m.height else 0.0
+    partners = float(fsum(m["volume"])) if m.height else 0.0
+    denom = partners if total is None else float(total)
     unit = m["unit"][0] if m.height else ""
-    f = float(m.filter(pl.col("exporter") == country)["volume"].sum()) if m.height else 0.0
-    v = float(transit_through(m, routes, country, year=year, carrier=carrier, ordered=ordered)["via"].sum()) if m.height else 0.0
+    f = float(fsum(m.filter(pl.col("exporter") == country)["volume"])) if m.height else 0.0
+    v = float(fsum(transit_through(m, routes, country, year=year, carrier=carrier, ordered=ordered)["via"])) \
+        if m.height else 0.0
     nan = float("nan")
     return pl.DataFrame({
         "reading": list(READINGS),
         "volume": [f, v, f + v],
-        "imports": [total] * 3,
-        "share": [x / total if total > 0 else nan for x in (f, v, f + v)],
+        "imports": [denom] * 3,
+        "partners": [partners] * 3,
+        "share": [x / denom if denom > 0 else nan for x in (f, v, f + v)],
         "unit": [unit] * 3, "year": [year] * 3, "carrier": [carrier] * 3,
     })
