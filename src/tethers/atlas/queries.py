@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import weakref
 from collections.abc import Callable
+from typing import Any
 
 import polars as pl
 
@@ -29,10 +30,11 @@ NO_ABSENCES: frozenset[str] = frozenset({"unvotes"})
 
 
 _KEPT: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-_KEEP = 32  # frames kept per atlas (a profile loop keeps ≈ 25: votes, memberships, provenance, routes, pole imports)
+_KEEP = 256  # entries kept per atlas (a profile loop: votes, memberships, provenance, routes, each pole's imports)
+_KEEP_BYTES = 256 * 2**20
 
 
-def kept(atlas: Atlas, key: tuple, read: Callable[[], pl.DataFrame]) -> pl.DataFrame:
+def kept(atlas: Atlas, key: tuple, read: Callable[[], Any]) -> Any:
     """``read()`` once per open atlas and ``key``, for country-independent frames (a year's roll calls, the
     memberships, a table's provenance) that a loop over countries (``profile`` of many countries, the dashboard)
     would otherwise read again for every country. The connection is read-only, so the frame cannot change while
@@ -42,7 +44,9 @@ def kept(atlas: Atlas, key: tuple, read: Callable[[], pl.DataFrame]) -> pl.DataF
     hit = cache.get(key)
     if hit is None:
         hit = cache[key] = read()
-        if len(cache) > _KEEP:  # a long-lived atlas (the dashboard) asking for many year spans: oldest out
+        # a long-lived atlas (the dashboard) asking for many year spans: the oldest out past 256 entries or 256 MB
+        while len(cache) > 1 and (len(cache) > _KEEP or sum(
+                v.estimated_size() for v in cache.values() if isinstance(v, pl.DataFrame)) > _KEEP_BYTES):
             del cache[next(iter(cache))]
     return hit
 

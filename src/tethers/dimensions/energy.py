@@ -17,6 +17,7 @@ import polars as pl
 
 from .. import countries
 from ..atlas import queries_measures as qm
+from ..atlas.queries import kept
 from ..atlas.store import Atlas
 from ..measures.exact import fsum
 from .base import (
@@ -125,6 +126,22 @@ def gas_import_readings(atlas: Atlas, importers: Sequence[str], country: str, ye
     from ..measures.transit import readings
 
     imports = qm.energy_imports(atlas, list(importers), year=year, carrier="gas")
+    # the importers' own coverage does not depend on ``country``: once per open atlas (a profile loop asks every
+    # pole's members for every country)
+    status, reasons, refs, listed = kept(atlas, ("gas_import_coverage", tuple(sorted(importers)), year),
+                                         lambda: _importers_coverage(atlas, importers, year))
+    ok = status == "ok" and refs and len(refs) == len(importers)
+    total = fsum(refs) if ok else None
+    rd = readings(imports, routes, country, year=year, total=total)
+    if not ok:
+        status = status if status != "ok" else "coverage unknown"
+        rd = rd.with_columns(share=pl.lit(None, pl.Float64))
+    rd = rd.with_columns(coverage=pl.lit(listed / total if total else None, pl.Float64))
+    return rd, status, "; ".join(reasons)
+
+
+def _importers_coverage(atlas: Atlas, importers: Sequence[str], year: int) -> tuple:
+    """``(status, reasons, publisher totals, listed)`` of the importers' gas imports under :func:`gas_coverage`."""
     matrices = qm.energy_matrices(atlas, carrier="gas")
     status, reasons, refs, listed = "ok", [], [], 0.0
     for imp in sorted(importers):
@@ -142,14 +159,7 @@ def gas_import_readings(atlas: Atlas, importers: Sequence[str], country: str, ye
             reasons.append(r["reason"] or r["status"])
         elif r["reference"] is not None:
             refs.append(r["reference"])
-    ok = status == "ok" and refs and len(refs) == len(importers)
-    total = fsum(refs) if ok else None
-    rd = readings(imports, routes, country, year=year, total=total)
-    if not ok:
-        status = status if status != "ok" else "coverage unknown"
-        rd = rd.with_columns(share=pl.lit(None, pl.Float64))
-    rd = rd.with_columns(coverage=pl.lit(listed / total if total else None, pl.Float64))
-    return rd, status, "; ".join(reasons)
+    return status, tuple(reasons), tuple(refs), listed
 
 
 def flows_as_trade(flows: pl.DataFrame, country: str) -> pl.DataFrame:
@@ -399,19 +409,25 @@ def _transit_provided(ctx: Context, gas_routes: pl.DataFrame) -> list[dict]:
 def _pipeline_total(ctx: Context, imports: pl.DataFrame) -> float | None:
     """The pole's pipeline gas imports: Σ of the publisher's pipeline totals of its members where every member has
     one, else the partner countries' pipeline rows."""
-    refs = []
-    for imp in sorted(ctx.members):
-        t = qm.energy_totals(ctx.atlas, imp, carrier="gas").filter(
-            (pl.col("year") == ctx.year) & (pl.col("flow") == "import") & (pl.col("mode") == "pipeline"))
-        if t.height == 0:
-            refs = None
-            break
-        refs.append(fsum(t["volume"]))
-    if refs:
-        return fsum(refs)
+    (total,) = kept(ctx.atlas, ("gas_pipeline_total", tuple(sorted(ctx.members)), ctx.year),
+                    lambda: (_members_pipeline_total(ctx.atlas, ctx.members, ctx.year),))  # the same for every country
+    if total is not None:
+        return total
     p = fsum(imports.filter(pl.col("mode") == "pipeline")["volume"])
     return p if p > 0 else None
 
+
+
+def _members_pipeline_total(atlas: Atlas, members, year: int) -> float | None:
+    """Σ of the members' publisher pipeline import totals, None unless every member has one."""
+    refs = []
+    for imp in sorted(members):
+        t = qm.energy_totals(atlas, imp, carrier="gas").filter(
+            (pl.col("year") == year) & (pl.col("flow") == "import") & (pl.col("mode") == "pipeline"))
+        if t.height == 0:
+            return None
+        refs.append(fsum(t["volume"]))
+    return fsum(refs) if refs else None
 
 def _on_a_route(routes: pl.DataFrame, country: str) -> bool:
     """Whether ``country`` is on any of ``routes`` (``countries`` is the ';'-joined list along the route)."""
@@ -445,6 +461,17 @@ class EnergyDimension(Dimension):
     parts = (GAS_EXPORTS, GAS_IMPORTS)
 
     def read(self, atlas: Atlas, country: str, years: tuple[int, int], poles: Sequence[str]) -> Reading:
+        # asked once per pole by the energy section and again by the profile's dimension table with the same
+        # arguments: within one command (Atlas.memo, read-only atlas) it is computed once
+        memo = getattr(atlas, "_memo", None)
+        if memo is None:
+            return self._read(atlas, country, years, poles)
+        key = ("energy.read", country, tuple(years), tuple(poles))
+        if key not in memo:
+            memo[key] = self._read(atlas, country, years, poles)
+        return memo[key]
+
+    def _read(self, atlas: Atlas, country: str, years: tuple[int, int], poles: Sequence[str]) -> Reading:
         from ..measures.trade import pole_shares
 
         names = [p.id for p in self.parts]
