@@ -40,6 +40,7 @@ import numpy as np
 import polars as pl
 
 from ..countries import POLE_ORDER
+from .exact import mean_agg
 from .trade import FrameLike, as_frame, choose, pole_ids, pole_membership, where
 
 Period = Literal["year", "session"]
@@ -177,9 +178,10 @@ def pole_agreement(
             n_members=pl.len(),
             n_votes=pl.col("n_votes").sum(),
             n_roll_calls=pl.col("n_votes").max(),
-            agreement=pl.col("agreement").mean(),
-            kappa=pl.col("kappa").fill_nan(None).mean(),
-            kappa_w=pl.col("kappa_w").fill_nan(None).mean(),
+            # exact means (measures.exact): the same bits whatever the order of the members' rows
+            agreement=mean_agg("agreement"),
+            kappa=mean_agg(pl.col("kappa").fill_nan(None)),
+            kappa_w=mean_agg(pl.col("kappa_w").fill_nan(None)),
         )
         .with_columns(_o=pl.col("pole").replace_strict(order))
         .sort(["year", "country_a", "_o"])

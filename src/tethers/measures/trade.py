@@ -90,9 +90,9 @@ def partner_shares(
     df = _trade_rows(trade, reporter=reporter, year=year, flow=flow, product=product)
     return (
         df.group_by([*keys, "partner"])
-        .agg(pl.col("value_usd").sum())
-        .sort([*keys, "partner"])  # a fixed summation order (row order of the input no longer matters)
-        .with_columns(share=pl.col("value_usd") / pl.col("value_usd").sum().over(keys))
+        .agg(fsum_agg("value_usd"))  # exact sums: the same bits whatever the row order or thread count
+        .sort([*keys, "partner"])
+        .with_columns(share=pl.col("value_usd") / (fsum_agg("value_usd").over(keys) if keys else fsum_agg("value_usd")))
         .sort([*keys, "value_usd", "partner"], descending=[*([False] * len(keys)), True, False])
         .select(*keys, "partner", "value_usd", "share")
     )

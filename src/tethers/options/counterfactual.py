@@ -98,7 +98,7 @@ def _add_deltas(trade: pl.DataFrame, sel: pl.Expr, deltas: Mapping[str, float]) 
 
 
 def _split(amount: float, weights: Mapping[str, float]) -> dict[str, float]:
-    total = sum(weights.values())
+    total = fsum(weights.values())  # exact: the same bits whatever order the partners come in
     if total > 0:
         return {k: amount * w / total for k, w in weights.items() if w > 0}
     return {k: amount / len(weights) for k in weights} if weights else {}
