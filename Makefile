@@ -22,7 +22,7 @@ run: install
 ## make test: the whole test suite on two workers (tests over ../shared/data skip when it is absent)
 test: install
 	$(BIN)/ruff check src tests scripts benchmarks
-	$(BIN)/python -m pytest -q -n 2 --dist loadfile; rc=$$?; if [ $$rc -eq 5 ]; then echo "no tests collected"; exit 1; fi; exit $$rc
+	$(BIN)/python -m pytest -q -n 2 --dist loadfile --durations=25; rc=$$?; if [ $$rc -eq 5 ]; then echo "no tests collected"; exit 1; fi; exit $$rc
 
 ## make pack: rebuild data/pack from ../shared/data (maintainers)
 pack: install
