@@ -15,6 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.report.test_cli_report import run
+
 ROOT = Path(__file__).resolve().parents[1]
 ARTICLE = ROOT / "tests" / "samples" / "check" / "kazakhstan-2022-en.txt"
 NOT_RUN = {"serve": "a server (tests/report/test_dashboard_app.py)", "data": "online only (tests/test_fetch.py)"}
@@ -50,21 +52,14 @@ def test_the_readme_lists_the_commands():
 
 @pytest.mark.parametrize("command", COMMANDS)
 def test_readme_command_runs(command, atlas_path, tmp_path, monkeypatch, capsys):
-    from tethers.cli import main
-
     verb = command.split()[0]
     if verb in NOT_RUN:
         pytest.skip(f"not run here: {NOT_RUN[verb]}")
     args = [ARTICLE.as_posix() if a == "article.txt" else a for a in shlex.split(command)]
     monkeypatch.chdir(tmp_path)  # files the command writes (kaz.html, KAZ_2021.html) land here
-    try:
-        main(["--atlas", str(atlas_path), *args])
-        code = 0
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    out = capsys.readouterr()
-    assert code == 0, f"{command}: exit {code}\n{out.err[-2000:]}"
-    assert out.out.strip(), command
+    code, out, err = run(capsys, atlas_path, *args)
+    assert code == 0, f"{command}: exit {code}\n{err[-2000:]}"
+    assert out.strip(), command
     if verb == "report":
         written = list(tmp_path.glob("*.html"))
         assert written and written[0].stat().st_size > 100_000, command
