@@ -18,6 +18,7 @@ import os
 import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TypeVar
 
 import duckdb
 import polars as pl
@@ -30,6 +31,7 @@ from .pack import entry_files
 from .schema import PROVENANCE, SCHEMA_VERSION, TABLES
 
 ProgressFn = Callable[[str, int, int], None]
+T = TypeVar("T")
 
 
 def default_home() -> Path:
@@ -292,6 +294,16 @@ class Atlas:
         finally:
             if outer is None:
                 self._memo = None
+
+    def memoised(self, key: tuple, compute: Callable[[], T]) -> T:
+        """``compute()`` once per :meth:`memo` block for ``key`` (any hashable tuple naming the computation and its
+        arguments); outside a block it is computed every time. For results derived from several queries that a
+        command asks for again with the same arguments (the energy dimension's reading, once per pole)."""
+        if self._memo is None:
+            return compute()
+        if key not in self._memo:
+            self._memo[key] = compute()
+        return self._memo[key]
 
     def __enter__(self) -> Atlas:
         return self

@@ -463,13 +463,8 @@ class EnergyDimension(Dimension):
     def read(self, atlas: Atlas, country: str, years: tuple[int, int], poles: Sequence[str]) -> Reading:
         # asked once per pole by the energy section and again by the profile's dimension table with the same
         # arguments: within one command (Atlas.memo, read-only atlas) it is computed once
-        memo = getattr(atlas, "_memo", None)
-        if memo is None:
-            return self._read(atlas, country, years, poles)
-        key = ("energy.read", country, tuple(years), tuple(poles))
-        if key not in memo:
-            memo[key] = self._read(atlas, country, years, poles)
-        return memo[key]
+        return atlas.memoised(("energy.read", country, tuple(years), tuple(poles)),
+                              lambda: self._read(atlas, country, years, poles))
 
     def _read(self, atlas: Atlas, country: str, years: tuple[int, int], poles: Sequence[str]) -> Reading:
         from ..measures.trade import pole_shares
