@@ -91,6 +91,7 @@ Only Kazakhstan has a topology today: another country needs its own rows in the 
 from __future__ import annotations
 
 import math
+import weakref
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
@@ -240,12 +241,30 @@ def _split(s: str | None) -> list[str]:
     return [p.strip() for p in (s or "").split(";") if p.strip()]
 
 
+_MEMO: list = []  # [(weakrefs to the input frames, key, result)]: the last 8 draw-independent results
+
+
+def _memo(frames: tuple[pl.DataFrame, ...], key: tuple, compute):
+    """``compute()`` once for the same input frames (by identity: a scenario's context hands every draw the same
+    frames) and the same ``key``; the result is read-only for callers. A Monte Carlo run of 1,000 draws no longer
+    re-reads the routes table and re-splits third parties' transit 3,000 times."""
+    for refs, k, v in _MEMO:
+        if k == key and len(refs) == len(frames) and all(r() is f for r, f in zip(refs, frames, strict=True)):
+            return v
+    v = compute()
+    _MEMO[:] = [(tuple(weakref.ref(f) for f in frames), key, v), *_MEMO[:7]]
+    return v
+
+
 def _atlas_routes(routes: pl.DataFrame) -> dict[str, dict]:
-    """route_id → row; where a route id comes from several sources, the hand-kept row wins."""
-    df = routes
-    if "source" in df.columns:
-        df = df.with_columns(_o=(pl.col("source") != "handkept").cast(pl.Int8)).sort("_o").drop("_o")
-    return {r["route_id"]: r for r in df.unique("route_id", keep="first", maintain_order=True).iter_rows(named=True)}
+    """route_id → row; where a route id comes from several sources, the hand-kept row wins (read-only)."""
+    def compute() -> dict[str, dict]:
+        df = routes
+        if "source" in df.columns:
+            df = df.with_columns(_o=(pl.col("source") != "handkept").cast(pl.Int8)).sort("_o").drop("_o")
+        return {r["route_id"]: r
+                for r in df.unique("route_id", keep="first", maintain_order=True).iter_rows(named=True)}
+    return _memo((routes,), ("atlas_routes",), compute)
 
 
 def third_party_transit(
@@ -259,6 +278,13 @@ def third_party_transit(
     """
     if flows is None or flows.is_empty():
         return {}
+    key = ("third_party_transit", carrier, year, tuple(topology.select("country", "route_id", "carrier").rows()))
+    return _memo((flows, routes), key, lambda: _third_party_transit(flows, routes, topology, carrier=carrier,
+                                                                     year=year))
+
+
+def _third_party_transit(flows: pl.DataFrame, routes: pl.DataFrame, topology: pl.DataFrame, *, carrier: str,
+                         year: int) -> dict[str, float]:
     country = topology["country"][0]
     atlas = _atlas_routes(routes)
     cand: list[tuple[str, list[str], float]] = []
@@ -960,7 +986,10 @@ class TransitChannel:
                               flows=ctx.energy_flows, capacity_overrides=self.capacity_overrides)
         rows = [_note(country, f"{carrier}: {r['route_id']} excluded ({r['excluded']})")
                 for r in edges.filter(pl.col("excluded").is_not_null()).iter_rows(named=True)]
-        obs, why = observed_base(ctx.extra.get("route_flows"), exporter=country, year=ctx.base_year, carrier=carrier)
+        rf = ctx.extra.get("route_flows")
+        obs, why = (observed_base(rf, exporter=country, year=ctx.base_year, carrier=carrier) if rf is None else
+                    _memo((rf,), ("observed_base", country, ctx.base_year, carrier),
+                          lambda: observed_base(rf, exporter=country, year=ctx.base_year, carrier=carrier)))
         if edges.is_empty():
             obs = None
         closed, unmatched = match_closures(spec.measures_of("route_closure"), edges, exporter=country,
