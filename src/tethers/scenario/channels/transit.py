@@ -709,6 +709,11 @@ def reroute(
           "destinations": destinations, "buyers": market_caps is not None}
     if observed is None:
         before = solve_min_cost_flow(edges, supply=supply, market_caps=market_caps)
+        if not closed:  # nothing closes: the after state is the before state, re-routing costs nothing
+            shares = _pole_shares(before, edges, **kw)
+            return Reroute(carrier=carrier, unit=UNITS.get(carrier, ""), supply=supply, closed=closed, before=before,
+                           after=before, extra_cost_usd=0.0, shares_before=shares, shares_after=shares,
+                           basis=basis or ALLOCATED)
         after = solve_min_cost_flow(edges, supply=supply, closed=closed, market_caps=market_caps)
         # the counterfactual ships the same volume on the intact network; for non-fungible carriers it also
         # delivers the same volumes to the same market countries
@@ -732,6 +737,11 @@ def reroute(
     edges = _raise_to(edges, pinned)  # an observed volume above the modelled capacity is the capacity
     before = solve_min_cost_flow(_raise_to(edges, pinned, exact=True), supply=network,
                                  closed=sorted(first - set(pinned)), market_caps=market_caps, floor=pinned)
+    if not closed:  # nothing closes: every path keeps its volume, the after state is the before state
+        shares = _pole_shares(before, edges, **kw)
+        return Reroute(carrier=carrier, unit=UNITS.get(carrier, ""), supply=supply, closed=closed, before=before,
+                       after=before, extra_cost_usd=0.0, shares_before=shares, shares_after=shares,
+                       basis=basis or OBSERVED, off_network=off)
     kept: dict[str, float] = {}
     for route_ids, vol in before.paths:
         if not set(route_ids) & set(closed):
