@@ -241,7 +241,7 @@ def _split(s: str | None) -> list[str]:
     return [p.strip() for p in (s or "").split(";") if p.strip()]
 
 
-_MEMO: list = []  # [(weakrefs to the input frames, key, result)]: the last 8 draw-independent results
+_MEMO: list = []  # [(weakrefs to the input frames, key, result)]: the last 32 draw-independent results
 
 
 def _memo(frames: tuple[pl.DataFrame, ...], key: tuple, compute):
@@ -252,7 +252,7 @@ def _memo(frames: tuple[pl.DataFrame, ...], key: tuple, compute):
         if k == key and len(refs) == len(frames) and all(r() is f for r, f in zip(refs, frames, strict=True)):
             return v
     v = compute()
-    _MEMO[:] = [(tuple(weakref.ref(f) for f in frames), key, v), *_MEMO[:7]]
+    _MEMO[:] = [(tuple(weakref.ref(f) for f in frames), key, v), *_MEMO[:31]]
     return v
 
 
@@ -963,7 +963,8 @@ class TransitChannel:
         drawn number (the engine groups rows by detail across draws).
         """
         if carrier == "oil":
-            year, tonnes, value = _baci_crude(ctx.trade, ctx.country, ctx.base_year)
+            year, tonnes, value = _memo((ctx.trade,), ("baci_crude", ctx.country, ctx.base_year),
+                                        lambda: _baci_crude(ctx.trade, ctx.country, ctx.base_year))
             if tonnes > 0:
                 per_t, src = value / tonnes, f"BACI {year} crude unit value ({value / tonnes:.1f} USD/t)"
             else:
@@ -978,7 +979,8 @@ class TransitChannel:
             else:
                 d, how = values["oil_exports_mt"], "oil exports: parameter oil_exports_mt (Ministry of Energy, 2021)"
             return d, None, per_t, f"{how}; value from {src}"
-        year, by = _gas_demand(ctx.energy_flows, ctx.country, ctx.base_year)
+        year, by = _memo((ctx.energy_flows,), ("gas_demand", ctx.country, ctx.base_year),
+                         lambda: _gas_demand(ctx.energy_flows, ctx.country, ctx.base_year))
         h = values["gas_market_headroom"]
         caps = {imp: v * (1.0 + h) for imp, v in by.items()}
         if observed is not None:
@@ -1008,9 +1010,11 @@ class TransitChannel:
         # routes' countries and the destinations route_flows states
         from ...measures.transit import route_destinations
 
-        crossing = {"route_countries": {r: row["countries"] for r, row in _atlas_routes(ctx.routes).items()},
-                    "destinations": route_destinations(ctx.extra.get("route_flows"), exporter=country,
-                                                       carrier=carrier)}
+        def crossing_args() -> dict:
+            return {"route_countries": {r: row["countries"] for r, row in _atlas_routes(ctx.routes).items()},
+                    "destinations": route_destinations(rf, exporter=country, carrier=carrier)}
+        crossing = crossing_args() if rf is None else _memo((ctx.routes, rf), ("crossing", country, carrier),
+                                                             crossing_args)
         res, basis_notes = None, []
         if obs is not None:
             supply, caps, usd_per_unit, how = self._demand(carrier, ctx, values, obs)
