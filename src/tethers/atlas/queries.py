@@ -25,6 +25,10 @@ TRADE_PRECEDENCE: tuple[str, ...] = ("kz_bns", "comtrade", "imf_dots", "imf_dots
 # wide file (2022-2024; no symbols, some tallies differ from the record, so it only fills roll calls the
 # others lack — see tethers.atlas.roll_calls).
 VOTE_PRECEDENCE: tuple[str, ...] = ("unvotes", "undl", "voeten_wide")
+# Consumer prices: the statistical office's own series (Kazakhstan's BNS), then the OECD's Main Economic
+# Indicators, then the World Bank's Global Database of Inflation (a compilation of national series for every
+# country, used where a country has nothing else, and for cross-country comparisons on one basis).
+PRICE_PRECEDENCE: tuple[str, ...] = ("kz_cpi", "oecd_mei_cpi", "wb_inflation")
 # Sources that record only yes/no/abstain: an absence there is "not recorded", not zero.
 NO_ABSENCES: frozenset[str] = frozenset({"unvotes"})
 
@@ -82,6 +86,35 @@ def trade_totals(atlas: Atlas, reporter: str, year: int | None = None) -> pl.Dat
         )
     best = df.with_columns(_rank("source", TRADE_PRECEDENCE).alias("__r")).group_by("year").agg(pl.col("__r").min())
     return df.with_columns(_rank("source", TRADE_PRECEDENCE).alias("__r")).join(best, on=["year", "__r"]).drop("__r")
+
+
+def one_price_source(prices: pl.DataFrame) -> pl.DataFrame:
+    """Canonical ``prices`` rows, one source per country: the first of :data:`PRICE_PRECEDENCE` that has the
+    country (a source not listed comes after them, by name). A country's CPI is never a mix of two
+    publishers' months (their bases and revisions differ)."""
+    if prices.height == 0:
+        return prices
+    ranked = prices.with_columns(_rank("source", PRICE_PRECEDENCE).alias("__r"))
+    best = ranked.group_by("country").agg(pl.col("__r").min(), pl.col("source").filter(
+        pl.col("__r") == pl.col("__r").min()).min().alias("__s"))
+    return (ranked.join(best, on=["country", "__r"]).filter(pl.col("source") == pl.col("__s"))
+            .drop("__r", "__s").sort("country", "date", "series", "measure"))
+
+
+def consumer_prices(atlas: Atlas, countries: list[str] | None = None, *, source: str | None = None) -> pl.DataFrame:
+    """Canonical ``prices`` rows of ``countries`` (all when None), one source per country
+    (:func:`one_price_source`), or exactly ``source`` for every country when given (a cross-country
+    comparison on one basis, e.g. the World Bank's compilation)."""
+    where, params = [], []
+    if countries is not None:
+        where.append("list_contains(?::VARCHAR[], country)")
+        params.append(sorted(countries))
+    if source is not None:
+        where.append("source = ?")
+        params.append(source)
+    sql = "SELECT * FROM prices" + (f" WHERE {' AND '.join(where)}" if where else "") + " ORDER BY country, date"
+    df = atlas.sql(sql, params)
+    return df if source is not None else one_price_source(df)
 
 
 def votes(atlas: Atlas, *, year: int | None = None, years: tuple[int, int] | None = None) -> pl.DataFrame:

@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from ..atlas.queries import consumer_prices
 from ..countries import CENTRAL_ASIA, eu_members, resolve
 from ..errors import DataNotAvailableError, OptionError
 from ..measures.exact import fsum, mean_agg, sd_agg
@@ -155,7 +156,7 @@ def build_context(atlas, spec: ScenarioSpec, country: str, base_year: int) -> Co
     # partner flows only: the WLD rows are the publisher's totals (Energy Institute), not a partner
     energy = atlas.sql("SELECT * FROM energy_flows WHERE exporter <> 'WLD' AND importer <> 'WLD'")
     who = sorted(coalition | targets | {iso3})
-    prices = atlas.sql("SELECT * FROM prices WHERE list_contains(?::VARCHAR[], country) ORDER BY date", [who])
+    prices = consumer_prices(atlas, who).sort("date", "country", "series", "measure")
     io = atlas.sql("SELECT * FROM io_summary WHERE list_contains(?::VARCHAR[], country)", [who])
     distances = atlas.sql("SELECT * FROM distances WHERE origin = ? OR destination = ?", [iso3, iso3])
     # the operators' observed route volumes: the transit channel's before state where a year is complete
@@ -508,7 +509,7 @@ def backtest(spec: ScenarioSpec, *, country: str, base_year: int, outcome_year: 
         trade = atlas.sql("SELECT * FROM trade WHERE reporter = ? AND classification = 'TOTAL' AND year IN (?, ?)",
                           [iso3, base_year, outcome_year])
         fx = atlas.sql("SELECT * FROM fx ORDER BY date")
-        prices = atlas.sql("SELECT * FROM prices WHERE country = ? ORDER BY date", [iso3])
+        prices = consumer_prices(atlas, [iso3]).sort("date", "country", "series", "measure")
         div_rows, div_notes = _diversion_backtest(spec, atlas, res, base_year, outcome_year, draws=draws)
     finally:
         if own:
