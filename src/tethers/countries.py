@@ -68,6 +68,15 @@ def _converter():
 
 
 @cache
+def un_members(year: int) -> frozenset[str]:
+    """ISO3 codes of the UN member states in ``year`` (admission year ≤ ``year``; country_converter's
+    ``UNmember`` column, the UN's list of member states with their dates of admission)."""
+    d = _converter().data
+    rows = d[d["UNmember"].notna()]
+    return frozenset(str(c) for c, y in zip(rows["ISO3"], rows["UNmember"], strict=True) if int(y) <= year)
+
+
+@cache
 def _iso2_table() -> dict[str, str]:
     """ISO2 → ISO3. country_converter stores a few ISO2 cells as regexes (``^GB$|^UK$``, ``^GR$|^EL$``)."""
     out: dict[str, str] = {}

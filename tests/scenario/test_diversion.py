@@ -305,7 +305,9 @@ def test_backtest_rows_for_every_observed_third_country(atlas, eu2022, monkeypat
     pub = (10.35 * ECB_USD_PER_EUR[2022]) / (5.49 * ECB_USD_PER_EUR[2021])
     assert 1 + rows["EU27 exports to KAZ, 2021→2022"]["observed"] == pytest.approx(pub, rel=MIRROR_TOL)
     rus = rows["EU27 exports to RUS, 2021→2022"]
-    assert rus["simulated"] == pytest.approx(-0.36, abs=EXACT) and rus["observed"] < 0 and rus["sign_right"]
+    assert rus["effect"] == pytest.approx(-0.36, abs=EXACT) and rus["observed"] < 0 and rus["sign_right"]
+    # simulated = counterfactual ⊕ effect: EU27 exports to the control countries' median growth compounds
+    assert rus["simulated"] == pytest.approx((1 + rus["counterfactual"]) * (1 - 0.36) - 1, rel=EXACT)
     # BNS: KAZ exports to Russia 7.02 → 9.09 bn USD (+29.5 %), the row with re-exports has the right sign
     kaz = rows["KAZ exports to RUS incl. re-exports, 2021→2022"]
     assert kaz["observed"] == pytest.approx(0.295, abs=0.001) and kaz["sign_right"]
@@ -317,7 +319,7 @@ def test_backtest_rows_for_every_observed_third_country(atlas, eu2022, monkeypat
     res = simulate(eu2022, country="KAZ", base_year=2021, atlas=atlas, draws=20, seed=1, channels=["diversion"])
     eu = res.by_channel.filter(pl.col("metric") == "eu27_exports_to_country_change")["value"][0]
     co = res.by_channel.filter(pl.col("metric") == "coalition_exports_to_country_change")["value"][0]
-    assert rows["EU27 exports to KAZ, 2021→2022"]["simulated"] == pytest.approx(eu, rel=EXACT) and eu != co
+    assert rows["EU27 exports to KAZ, 2021→2022"]["effect"] == pytest.approx(eu, rel=EXACT) and eu != co
 
 
 # ---------------------------------------------------------------------------------------------- excluded hubs

@@ -77,11 +77,15 @@ def render_result(tidy: pl.DataFrame, console: Console, *, title: str, notes: li
 
 
 def render_backtest(rows: pl.DataFrame, console: Console, *, title: str, notes: list[str] | tuple[str, ...] = ()) -> None:
-    """The backtest table: simulated (with p5–p95), observed and the error, in the indicator's unit."""
+    """The backtest table: the channels' effect, the counterfactual (control group) where the row has one, the
+    simulated figure (counterfactual ⊕ effect, with p5–p95), observed and the error, in the indicator's unit."""
     console.print(f"[bold]{title}[/]")
     t = Table(show_lines=False)
-    for col, just in (("indicator", "left"), ("simulated", "right"), ("p5 – p95", "right"), ("observed", "right"),
-                      ("error (sim − obs)", "right"), ("basis", "left")):
+    cf = "counterfactual" in rows.columns
+    cols = [("indicator", "left")] + ([("effect", "right"), ("counter-factual", "right")] if cf else []) + [
+        ("simulated", "right"), ("p5 – p95", "right"), ("observed", "right"), ("error (sim − obs)", "right"),
+        ("basis", "left")]
+    for col, just in cols:
         t.add_column(col, justify=just, overflow="fold")  # type: ignore[arg-type]
     signs = "sign_right" in rows.columns
     if signs:
@@ -91,7 +95,10 @@ def render_backtest(rows: pl.DataFrame, console: Console, *, title: str, notes: 
         band = f"{fmt_value(r['p5'], u)} – {fmt_value(r['p95'], u)}" if r["p5"] is not None else ""
         err = r["error"]
         err_s = fmt_value(err, u) if err is not None else "—"
-        cells = [r["indicator"], fmt_value(r["simulated"], u), band, fmt_value(r["observed"], u), err_s, r["basis"]]
+        extra = [fmt_value(r["effect"], u), fmt_value(r["counterfactual"], u) if r["counterfactual"] is not None
+                 else "—"] if cf else []
+        cells = [r["indicator"], *extra, fmt_value(r["simulated"], u), band, fmt_value(r["observed"], u), err_s,
+                 r["basis"]]
         if signs:
             cells.append({True: "yes", False: "[red]no[/]"}.get(r["sign_right"], "—"))
         t.add_row(*cells)

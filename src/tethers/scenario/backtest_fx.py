@@ -59,7 +59,8 @@ def combined_band(res, parts: list[tuple[str, str]]) -> tuple:
     tot = series[0]
     for s in series[1:]:
         tot = tot + s
-    return float(sum(cs)), float(tot.quantile(0.05, "linear")), float(tot.quantile(0.95, "linear"))
+    return (float(sum(cs)), float(tot.quantile(0.05, "linear")), float(tot.quantile(0.95, "linear")),
+            tot.to_numpy().astype(float))
 
 
 def fx_backtest_rows(res, fx: pl.DataFrame, prices: pl.DataFrame, *, spec: ScenarioSpec, iso3: str, cur: str | None,
@@ -112,10 +113,12 @@ def fx_backtest_rows(res, fx: pl.DataFrame, prices: pl.DataFrame, *, spec: Scena
         return combined_band(res, [("fx", metric), ("prices", "cpi_decdec_excess_pp" if level else metric)])
 
     rows.append(_bt_row(f"CPI m/m {when} minus mean m/m {base_year}", "pp", cpi_sim("cpi_shock_month_pp"),
-                        cpi.get("shock_month"), f"fx channel (local projection θ_0){both}; kz_cpi all items"))
+                        cpi.get("shock_month"), f"fx channel (local projection θ_0){both}; kz_cpi all items",
+                        control="cpi:shock_month"))
     rows.append(_bt_row(f"CPI Dec/Dec {outcome_year} minus {base_year}", "pp", cpi_sim("cpi_decdec_excess_pp"),
                         cpi.get("decdec_excess"),
-                        f"fx channel (local projection θ_0…θ_11){both}; kz_cpi all items, chained m/m"))
+                        f"fx channel (local projection θ_0…θ_11){both}; kz_cpi all items, chained m/m",
+                        control="cpi:decdec_excess"))
     if imp:
         rows.append(_bt_row(f"CPI Dec/Dec {outcome_year} minus {base_year}: fx part", "pp", sim("cpi_decdec_excess_pp"),
                             None, "fx channel alone (KZT path × θ_h)"))
@@ -127,7 +130,8 @@ def fx_backtest_rows(res, fx: pl.DataFrame, prices: pl.DataFrame, *, spec: Scena
                         level,
                         f"fx channel{both}: {base_year} Dec/Dec + simulated excess; kz_cpi all items, chained m/m "
                         "(published by the BNS: 20.3 % for 2022)" if outcome_year == 2022 and iso3 == "KAZ" else
-                        f"fx channel{both}: {base_year} Dec/Dec + simulated excess; CPI all items, chained m/m"))
+                        f"fx channel{both}: {base_year} Dec/Dec + simulated excess; CPI all items, chained m/m",
+                        control="cpi:decdec_excess"))
     if outcome_year != spec.start_year:
         notes.append(f"fx: the simulated currency path and its CPI effect cover the scenario's start year "
                      f"{spec.start_year} only; the {outcome_year} rows compare that year's simulated figures with "

@@ -511,6 +511,7 @@ def backtest(spec: ScenarioSpec, *, country: str, base_year: int, outcome_year: 
         fx = atlas.sql("SELECT * FROM fx ORDER BY date")
         prices = consumer_prices(atlas, [iso3]).sort("date", "country", "series", "measure")
         div_rows, div_notes = _diversion_backtest(spec, atlas, res, base_year, outcome_year, draws=draws)
+        atlas_cf = _control_inputs(atlas, spec, res, base_year, outcome_year)
     finally:
         if own:
             atlas.close()
@@ -536,7 +537,12 @@ def backtest(spec: ScenarioSpec, *, country: str, base_year: int, outcome_year: 
     notes.append("observed changes include every other cause (commodity prices, re-exports, recovery), not only the sanctions")
     rows += div_rows
     notes += div_notes
-    df = pl.DataFrame(rows, schema={"indicator": pl.Utf8, "unit": pl.Utf8, "simulated": pl.Float64, "p5": pl.Float64,
+    rows, cf_notes = _with_counterfactuals(rows, spec, atlas_cf, res, base_year=base_year,
+                                           outcome_year=outcome_year, shock_date=_shock_date(fx, cur, tgt, outcome_year,
+                                                                                            base_year))
+    notes += cf_notes
+    df = pl.DataFrame(rows, schema={"indicator": pl.Utf8, "unit": pl.Utf8, "effect": pl.Float64,
+                                    "counterfactual": pl.Float64, "simulated": pl.Float64, "p5": pl.Float64,
                                     "p95": pl.Float64, "observed": pl.Float64, "error": pl.Float64, "basis": pl.Utf8})
     df = df.with_columns(sign_right=pl.when(pl.col("simulated").is_not_nan() & pl.col("observed").is_not_null())
                          .then(pl.col("simulated").sign() == pl.col("observed").sign()))
@@ -556,6 +562,63 @@ def _observed_neighbours(atlas, spec: ScenarioSpec, base_year: int, outcome_year
     return sorted(out - set(coalition) - set(targets))
 
 
+def _control_inputs(atlas, spec: ScenarioSpec, res: SpilloverResult, base_year: int, outcome_year: int) -> dict:
+    """What the counterfactual needs from the atlas (read while it is open): the control group, the EU27 control
+    change, the control countries' CPI rows (one compilation)."""
+    from .counterfactual import CPI_CONTROL_SOURCE, control_group
+
+    coalition, targets = _expand(spec.coalition, base_year), _expand(spec.targets, base_year)
+    compared = {res.country} | set(_observed_neighbours(atlas, spec, base_year, outcome_year, coalition, targets))
+    group = control_group(atlas, coalition=coalition, targets=targets, excluded_hubs=set(spec.excluded_hub_codes()),
+                          compared=compared, base_year=base_year)
+    eu = atlas.sql("SELECT partner, year, value_usd FROM trade WHERE source = 'eurostat' AND reporter = 'EUU' "
+                   "AND flow = 'export' AND classification = 'TOTAL' AND year IN (?, ?)", [base_year, outcome_year])
+    return {"group": group, "eu": eu, "cpi": consumer_prices(atlas, list(group.units), source=CPI_CONTROL_SOURCE)}
+
+
+def _shock_date(fx: pl.DataFrame, cur: str | None, tgt: str | None, outcome_year: int, base_year: int):
+    from .observed import _fx_observed
+
+    return _fx_observed(fx, cur, tgt, outcome_year, base_year)[0].get("shock_date") if cur and tgt else None
+
+
+def _with_counterfactuals(rows: list[dict], spec: ScenarioSpec, inputs: dict, res: SpilloverResult, *,
+                          base_year: int, outcome_year: int, shock_date) -> tuple[list[dict], list[str]]:
+    """The rows with their counterfactual (:mod:`tethers.scenario.counterfactual`) and the notes naming the
+    control group and each control change."""
+    from .counterfactual import (
+        CPI_CONTROL_SOURCE,
+        apply_counterfactuals,
+        cpi_controls,
+        eu27_control_from_rows,
+    )
+
+    group = inputs["group"]
+    n = max(res.n_draws, 1)
+
+    def rng(k: int) -> np.random.Generator:  # one stream per control change, from the run's seed
+        return np.random.default_rng(np.random.SeedSequence(res.seed, spawn_key=(k,)))
+
+    span = f"{base_year}→{outcome_year}"
+    controls: dict = {}
+    c = eu27_control_from_rows(inputs["eu"], group, base_year, outcome_year, draws=n, rng=rng(2))
+    if c is not None:
+        controls["eu27"] = (c, f"EU27 exports to {c.n} control countries (Eurostat, USD), {span}:")
+    cpi = cpi_controls(inputs["cpi"], group, base_year, outcome_year, shock_date, draws=n, rng=rng(3))
+    for metric, cc in sorted(cpi.items()):
+        controls[f"cpi:{metric}"] = (cc, f"{cc.n} control countries' CPI ({CPI_CONTROL_SOURCE}), same metric:")
+    notes = [f"counterfactual (control group): {group.describe()}; simulated = counterfactual ⊕ the channels' "
+             "effect (growth rates compound, percentage points add), p5–p95 over the model's draws and the "
+             "bootstrap of the control median together; the exchange-rate rows and the studied country's own "
+             "trade with the targets have none (its trade with other countries is itself moved by the scenario: "
+             "what it stops buying from the targets it buys elsewhere)"]
+    missing = sorted({r.get("_control") for r in rows if r.get("_control")} - set(controls))
+    if missing:
+        notes.append(f"counterfactual: no control data for {', '.join(missing)} (those rows compare the effect "
+                     f"alone; e.g. no {CPI_CONTROL_SOURCE} CPI in the atlas)")
+    return apply_counterfactuals(rows, controls), notes
+
+
 def _combined_band(res: SpilloverResult, parts: list[tuple[str, str, str | None, float]], base: float) -> tuple:
     """Central value and p5/p95 of ``Σ sign·value / base`` over channels' effects (same draw index)."""
     if base <= 0:
@@ -572,7 +635,8 @@ def _combined_band(res: SpilloverResult, parts: list[tuple[str, str, str | None,
     tot = series[0]
     for s in series[1:]:
         tot = tot + s.fill_nan(0.0)
-    return c / base, float(tot.quantile(0.05, "linear")) / base, float(tot.quantile(0.95, "linear")) / base
+    return (c / base, float(tot.quantile(0.05, "linear")) / base, float(tot.quantile(0.95, "linear")) / base,
+            tot.to_numpy().astype(float) / base)
 
 
 def _diversion_backtest(spec: ScenarioSpec, atlas, res: SpilloverResult, base_year: int, outcome_year: int, *,
@@ -611,7 +675,7 @@ def _diversion_backtest(spec: ScenarioSpec, atlas, res: SpilloverResult, base_ye
                         f"trade − loss + diversion; {b['source'][0] if b.height else 'no official totals'} totals"))
     rows.append(_bt_row(f"EU27 exports to {'+'.join(sorted(targets))}, {span}", "share",
                         _band(res, "diversion", "coalition_exports_to_targets_change", None, lambda v: v),
-                        eu_growth(targets), basis + " (bans only: −coverage)"))
+                        eu_growth(targets), basis + " (bans only: −coverage)", control="eu27"))
     others = [c for c in _observed_neighbours(atlas, spec, base_year, outcome_year, coalition, targets) if c != iso3]
     per_country = {iso3: res}
     for k in others:
@@ -627,7 +691,8 @@ def _diversion_backtest(spec: ScenarioSpec, atlas, res: SpilloverResult, base_ye
         metric, prefix = ("eu27_exports_to_country_change", "EU27") if v is not None and not np.isnan(v) else \
             ("coalition_exports_to_country_change", None)
         rows.append(_bt_row(f"EU27 exports to {k}, {span}", "share",
-                            _band(r, "diversion", metric, prefix, lambda v: v), eu_growth([k]), basis))
+                            _band(r, "diversion", metric, prefix, lambda v: v), eu_growth([k]), basis,
+                            control="eu27"))
     notes.append("EU27 rows: the coalition's exports as Eurostat reports them (EUU aggregate, converted to USD); "
                  "simulated = the EU27 members' re-exports routed through the country ÷ base-year EU27 exports to it")
     return rows, notes

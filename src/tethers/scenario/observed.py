@@ -37,7 +37,8 @@ def _band(res: SpilloverResult, channel: str, metric: str, prefix: str | None, f
     if v.len() == 0:
         return f(c), None, None
     lo, hi = f(float(v.quantile(0.05, "linear"))), f(float(v.quantile(0.95, "linear")))
-    return f(c), min(lo, hi), max(lo, hi)
+    arr = np.asarray(f(v.to_numpy().astype(float)), dtype=float)
+    return f(c), min(lo, hi), max(lo, hi), (arr if arr.ndim == 1 else None)
 
 
 def _fx_observed(fx: pl.DataFrame, cur: str, tgt: str, year: int, base: int) -> tuple[dict, str]:
@@ -81,8 +82,11 @@ def _cpi_observed(prices: pl.DataFrame, country: str, year: int, base: int, shoc
     return out
 
 
-def _bt_row(indicator: str, unit: str, sim: tuple, obs: float | None, basis: str) -> dict:
-    c, lo, hi = sim
+def _bt_row(indicator: str, unit: str, sim: tuple, obs: float | None, basis: str, control: str | None = None) -> dict:
+    """One backtest row. ``sim`` is ``(central, p5, p95)`` or ``(central, p5, p95, draws)``; ``control`` names
+    the counterfactual the row takes (:func:`tethers.scenario.counterfactual.apply_counterfactuals`), which
+    needs the draws."""
+    c, lo, hi, *rest = sim
     err = c - obs if c is not None and obs is not None and not np.isnan(c) else None
     return {"indicator": indicator, "unit": unit, "simulated": c, "p5": lo, "p95": hi, "observed": obs, "error": err,
-            "basis": basis}
+            "basis": basis, "_control": control, "_draws": rest[0] if rest else None}
