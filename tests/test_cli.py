@@ -61,6 +61,17 @@ def test_errors_are_one_line_and_exit_nonzero(atlas_path, args, message):
     assert "Traceback" not in r.stderr
 
 
+@pytest.mark.parametrize("args, message", [
+    (["atlas", "add", "wb_inflation"], "Missing argument 'path'"),      # raised by typer's vendored click
+    (["profile"], "Missing argument"),
+    (["profile", "KAZ", "--year", "soon"], "Invalid value"),
+])
+def test_usage_errors_are_usage_errors_not_internal_errors(atlas_path, args, message):
+    r = run(args, atlas_path)
+    assert r.returncode == 2 and message in r.stderr
+    assert "internal error" not in r.stderr and "Traceback" not in r.stderr
+
+
 def test_bad_file_names_file_row_column(atlas_path, tmp_path):
     bad = tmp_path / "kz.csv"
     bad.write_text("year,vintage,partner_iso3,exports_kusd,imports_kusd,row_type\n2021,latest,RUS,abc,1,country\n")

@@ -370,6 +370,19 @@ _add_output_option(app)
 # ---------------------------------------------------------------------------------------------- entry
 
 
+def _usage_errors() -> tuple[type[Exception], ...]:
+    """Click's usage errors: click's own and, from typer 0.2x on, the copy of click typer vendors
+    (``typer._click``: a missing argument raised there is no ``click.ClickException``)."""
+    import click
+
+    out: tuple[type[Exception], ...] = (click.ClickException,)
+    try:
+        from typer._click.exceptions import ClickException as VendoredClickException
+    except ImportError:  # an older typer on plain click
+        return out
+    return (*out, VendoredClickException)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Console-script entry point: one-line errors, non-zero exit codes."""
     debug = "--debug" in (argv if argv is not None else sys.argv[1:])
@@ -386,9 +399,7 @@ def main(argv: list[str] | None = None) -> None:
     except SystemExit:
         raise
     except Exception as exc:  # click usage errors and bugs
-        import click
-
-        if isinstance(exc, click.ClickException):
+        if isinstance(exc, _usage_errors()):
             exc.show()
             sys.exit(exc.exit_code)
         if debug:
