@@ -66,7 +66,9 @@ def test_backtest_returns_numbers(atlas_path):
         assert math.isfinite(row["error"])
         assert row["error"] == pytest.approx(row["simulated"] - row["observed"], abs=1e-12)
     parts = [rows[f"CPI Dec/Dec 2022 minus 2021: {p} part"]["simulated"] for p in ("fx", "imported-inflation")]
-    assert rows["CPI Dec/Dec 2022 minus 2021"]["simulated"] == pytest.approx(sum(parts), abs=1e-9)
+    cpi = rows["CPI Dec/Dec 2022 minus 2021"]  # simulated = the control group's change (counterfactual) + the effect
+    assert cpi["effect"] == pytest.approx(sum(parts), abs=1e-9)
+    assert cpi["simulated"] == pytest.approx((cpi["counterfactual"] or 0.0) + cpi["effect"], abs=1e-9)
 
 
 @pytest.mark.parametrize(

@@ -182,7 +182,10 @@ def test_backtest_cpi_rows_are_fx_plus_imported(atlas_path, eu2022, tmp_path):
     tot = rows["CPI Dec/Dec 2022 minus 2021"]
     fxp = rows["CPI Dec/Dec 2022 minus 2021: fx part"]
     imp = rows["CPI Dec/Dec 2022 minus 2021: imported-inflation part"]
-    assert tot["simulated"] == pytest.approx(fxp["simulated"] + imp["simulated"], abs=1e-12)
+    # the channels' effect is the sum of the parts; simulated = the control group's change (counterfactual,
+    # when the atlas holds the World Bank CPI compilation) + the effect
+    assert tot["effect"] == pytest.approx(fxp["simulated"] + imp["simulated"], abs=1e-12)
+    assert tot["simulated"] == pytest.approx((tot["counterfactual"] or 0.0) + tot["effect"], abs=1e-12)
     assert tot["observed"] == pytest.approx(20.35 - 8.51, abs=0.05) and fxp["observed"] is None
     level = rows["CPI Dec/Dec 2022, level of inflation (%)"]
     assert level["observed"] == pytest.approx(20.3, abs=0.1)
