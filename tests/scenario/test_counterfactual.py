@@ -116,3 +116,29 @@ def test_rows_take_their_counterfactual():
     assert fx["simulated"] == fx["effect"] == 0.07 and fx["counterfactual"] is None
     assert cpi["simulated"] == cpi["effect"] == 4.8 and cpi["counterfactual"] is None and cpi["error"] == -7.0
     assert all("_control" not in r and "_draws" not in r for r in out)
+
+
+def test_cpi_control_on_the_world_bank_compilation(atlas, group_2021):
+    """The eu-2022 CPI counterfactual: the median over the control countries of Dec/Dec 2022 minus Dec/Dec 2021
+    inflation, recomputed from the wb_inflation level rows with the statistics module; one control country's
+    figures against its statistics office (IBGE, Brazil's IPCA: 10.06 % in 2021, 5.79 % in 2022)."""
+    from tethers.atlas.queries import consumer_prices
+
+    p = consumer_prices(atlas, list(group_2021.units), source="wb_inflation")
+    if p.height == 0:
+        pytest.skip("the atlas has no wb_inflation rows (pack without the World Bank compilation)")
+    out = cpi_controls(p, group_2021, 2021, 2022, dt.date(2022, 3, 1), draws=0, rng=np.random.default_rng(0))
+    lv = {(c, d): v for d, c, v in p.filter((pl.col("measure") == "level")).select("date", "country", "value")
+          .iter_rows()}
+
+    def decdec(c, y):
+        a, b = lv.get((c, dt.date(y, 12, 1))), lv.get((c, dt.date(y - 1, 12, 1)))
+        return None if a is None or b is None else (a / b - 1) * 100
+
+    diffs = [decdec(c, 2022) - decdec(c, 2021) for c in group_2021.units
+             if decdec(c, 2022) is not None and decdec(c, 2021) is not None]
+    assert out["decdec_excess"].n == len(diffs) >= 100
+    assert out["decdec_excess"].median == pytest.approx(statistics.median(diffs), abs=1e-12)
+    assert decdec("BRA", 2021) == pytest.approx(10.06, abs=0.1) and decdec("BRA", 2022) == pytest.approx(5.79, abs=0.1)
+    # world inflation rose in 2022 beyond Russia's neighbours: the typical control country's Dec/Dec rate rose
+    assert 1.0 < out["decdec_excess"].median < 5.0
