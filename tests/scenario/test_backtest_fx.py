@@ -63,3 +63,23 @@ def test_estimation_windows_are_printed_and_do_not_overlap_the_test_window(bt):
     assert "test window) 2022-01…2022-12, no overlap" in notes
     assert "estimated 2011-03…2021-12" in notes  # the CPI local projection: data before 2022 only
     assert "2016-01…2021-12" in notes  # β̂
+
+
+def test_a_country_without_currency_rates_gets_its_cpi_rows_from_the_world_bank(atlas_path, eu2022):
+    """Kyrgyzstan: no som rates in the atlas, so no currency rows (no "None per USD"), a note says why; its CPI
+    comes from the World Bank compilation, named in the basis, read from the index levels — Dec/Dec 2022
+    14.7 % and 2021 11.2 % as the National Statistical Committee of the Kyrgyz Republic published them."""
+    with Atlas(atlas_path) as a:
+        if not a.sql("SELECT count(*) AS n FROM prices WHERE source = 'wb_inflation'")["n"][0]:
+            pytest.skip("no wb_inflation rows in this atlas")
+        res = backtest(eu2022, country="KGZ", base_year=2021, outcome_year=2022, atlas=a, draws=10, seed=5,
+                       channels=["fx"])
+    rows = _rows(res)
+    assert not any(k.startswith(("None", "KGS")) for k in rows)
+    assert any("no currency rows" in n for n in res.notes)
+    level = rows["CPI Dec/Dec 2022, level of inflation (%)"]
+    assert level["observed"] == pytest.approx(14.7, abs=0.1) and "wb_inflation all items, index levels" in level["basis"]
+    excess = rows["CPI Dec/Dec 2022 minus 2021"]
+    assert excess["observed"] == pytest.approx(14.7 - 11.2, abs=0.15)
+    assert "CPI m/m 2022-03 minus mean m/m 2021" in rows  # the shock month is the rouble's, found without the som
+    assert level["simulated"] is None                       # no fx channel without the som's rates: no figure

@@ -128,7 +128,7 @@ def test_cpi_control_on_the_world_bank_compilation(atlas, group_2021):
     if p.height == 0:
         pytest.skip("the atlas has no wb_inflation rows (pack without the World Bank compilation)")
     out = cpi_controls(p, group_2021, 2021, 2022, dt.date(2022, 3, 1), draws=0, rng=np.random.default_rng(0))
-    lv = {(c, d): v for d, c, v in p.filter((pl.col("measure") == "level")).select("date", "country", "value")
+    lv = {(c, d): v for d, c, v in p.filter(pl.col("measure") == "level").select("date", "country", "value")
           .iter_rows()}
 
     def decdec(c, y):

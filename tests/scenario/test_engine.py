@@ -29,8 +29,13 @@ def test_context(atlas, eu2022):
     assert ctx.country == "KAZ" and ctx.targets == {"RUS"}
     assert len(ctx.coalition) == 29 and {"USA", "GBR", "DEU"} <= ctx.coalition  # EU27 of 2021 + USA + GBR
     assert ctx.trade.filter(pl.col("reporter") == "KAZ").height > 0
-    # the country's CPI (BNS) and the target's (Russia, OECD MEI: the prices channel's imported inflation)
-    assert set(ctx.prices["country"].unique().to_list()) == {"KAZ", "RUS"}
+    # one CPI source per country: the country's own (BNS), the target's (Russia, OECD MEI: the prices channel's
+    # imported inflation) before the World Bank compilation, which covers the coalition members
+    src = dict(ctx.prices.group_by("country").agg(pl.col("source").unique()).select(
+        "country", pl.col("source").list.join(",")).iter_rows())
+    assert src["KAZ"] == "kz_cpi" and src["RUS"] == "oecd_mei_cpi"
+    assert set(src) <= {"KAZ", "RUS"} | set(ctx.coalition)
+    assert all(v == "wb_inflation" for k, v in src.items() if k not in ("KAZ", "RUS"))
 
 
 def test_target_cannot_be_the_third_country(atlas, eu2022):

@@ -66,17 +66,40 @@ def combined_band(res, parts: list[tuple[str, str]]) -> tuple:
 def fx_backtest_rows(res, fx: pl.DataFrame, prices: pl.DataFrame, *, spec: ScenarioSpec, iso3: str, cur: str | None,
                      tgt: str | None, base_year: int, outcome_year: int) -> tuple[list[dict], list[str]]:
     """Rows ``[indicator, unit, simulated, p5, p95, observed, error, basis]`` and notes (see the module)."""
-    from .observed import _band, _bt_row, _central_value, _cpi_observed, _fx_observed
+    from .observed import _fx_observed
 
     rows: list[dict] = []
     notes: list[str] = []
     fx_obs, fx_src = _fx_observed(fx, cur, tgt, outcome_year, base_year) if cur and tgt else ({}, "")
-    shock = fx_obs.get("shock_date")
+    # the shock month is the target's: found from its own rates when the country's currency has none
+    shock = fx_obs.get("shock_date") if cur else (
+        _fx_observed(fx, tgt, tgt, outcome_year, base_year)[0].get("shock_date") if tgt else None)
     when = f"{shock:%Y-%m}" if shock else "n/a"
+    if cur is None:
+        notes.append(f"fx: no currency rows: the atlas does not know {iso3}'s currency or has no rates for it")
+    else:
+        rows += _currency_rows(res, fx, fx_obs, fx_src, spec=spec, cur=cur, tgt=tgt, when=when, base_year=base_year,
+                               outcome_year=outcome_year)
+    cpi_rows, cpi_notes = _cpi_rows(res, prices, spec=spec, iso3=iso3, cur=cur, shock=shock, when=when,
+                                    base_year=base_year, outcome_year=outcome_year)
+    rows += cpi_rows
+    notes += cpi_notes
+    if fx_obs.get("target_shock_month") is not None:
+        notes.append(f"observed {tgt} change in {when}: {fx_obs['target_shock_month']:+.1%} (monthly data); the fx "
+                     "channel's shock is estimated on another episode of the target's currency (see the fx notes: "
+                     "estimation window and test window do not overlap)")
+    return rows, notes
+
+
+def _currency_rows(res, fx: pl.DataFrame, fx_obs: dict, fx_src: str, *, spec: ScenarioSpec, cur: str, tgt: str | None,
+                   when: str, base_year: int, outcome_year: int) -> list[dict]:
+    """The exchange-rate rows: shock month, largest daily moves, annual average, Dec/Dec."""
+    from .observed import _band, _bt_row
 
     def sim(metric: str) -> tuple:
         return _band(res, "fx", metric, "", lambda v: v)
 
+    rows: list[dict] = []
     rows.append(_bt_row(f"{cur} per USD, month of the largest {tgt} fall ({when})", "share",
                         sim("currency_depreciation"), fx_obs.get("shock_month"), f"fx channel; {fx_src} monthly"))
     # the largest move from daily official rates, from the eve of the scenario's own shock date
@@ -99,9 +122,25 @@ def fx_backtest_rows(res, fx: pl.DataFrame, prices: pl.DataFrame, *, spec: Scena
             rows.append(_bt_row(label, "share", sim(metric), pk["move"] if pk else None, basis))
     rows.append(_bt_row(f"{cur} per USD, annual average {base_year}→{outcome_year}", "share",
                         sim("currency_annual_change"), fx_obs.get("annual"), f"fx channel; {fx_src} monthly"))
-    dd, dd_basis = decdec_change(fx, cur, outcome_year) if cur else (None, "")
+    dd, dd_basis = decdec_change(fx, cur, outcome_year)
     rows.append(_bt_row(f"{cur} per USD, Dec/Dec {outcome_year}", "share", sim("currency_decdec_change"), dd,
                         f"fx channel; {dd_basis}"))
+    return rows
+
+
+def _cpi_rows(res, prices: pl.DataFrame, *, spec: ScenarioSpec, iso3: str, cur: str | None, shock, when: str,
+              base_year: int, outcome_year: int) -> tuple[list[dict], list[str]]:
+    """The consumer-price rows (fx + imported inflation where both ran), each naming its CPI source."""
+    from .observed import _band, _bt_row, _central_value, _cpi_observed
+
+    def sim(metric: str) -> tuple:
+        return _band(res, "fx", metric, "", lambda v: v)
+
+    rows: list[dict] = []
+    notes: list[str] = []
+    own = prices.filter(pl.col("country") == iso3)
+    src = ", ".join(sorted(own["source"].unique().to_list())) or "no CPI in the atlas"
+    how = "index levels" if own.filter(pl.col("measure") == "level").height else "chained m/m"
     cpi = _cpi_observed(prices, iso3, outcome_year, base_year, shock)
     # with the imported-inflation channel (prices) the CPI rows are fx + prices, draw by draw, and each part
     imp = "prices" in res.channels and _central_value(res, "prices", "cpi_decdec_excess_pp", "") is not None
@@ -113,31 +152,27 @@ def fx_backtest_rows(res, fx: pl.DataFrame, prices: pl.DataFrame, *, spec: Scena
         return combined_band(res, [("fx", metric), ("prices", "cpi_decdec_excess_pp" if level else metric)])
 
     rows.append(_bt_row(f"CPI m/m {when} minus mean m/m {base_year}", "pp", cpi_sim("cpi_shock_month_pp"),
-                        cpi.get("shock_month"), f"fx channel (local projection θ_0){both}; kz_cpi all items",
+                        cpi.get("shock_month"), f"fx channel (local projection θ_0){both}; {src} all items",
                         control="cpi:shock_month"))
     rows.append(_bt_row(f"CPI Dec/Dec {outcome_year} minus {base_year}", "pp", cpi_sim("cpi_decdec_excess_pp"),
                         cpi.get("decdec_excess"),
-                        f"fx channel (local projection θ_0…θ_11){both}; kz_cpi all items, chained m/m",
+                        f"fx channel (local projection θ_0…θ_11){both}; {src} all items, {how}",
                         control="cpi:decdec_excess"))
     if imp:
         rows.append(_bt_row(f"CPI Dec/Dec {outcome_year} minus {base_year}: fx part", "pp", sim("cpi_decdec_excess_pp"),
                             None, "fx channel alone (KZT path × θ_h)"))
         rows.append(_bt_row(f"CPI Dec/Dec {outcome_year} minus {base_year}: imported-inflation part", "pp",
                             _band(res, "prices", "cpi_decdec_excess_pp", "", lambda v: v), None,
-                            "prices channel alone (target's excess inflation × γ_h, at a given KZT rate)"))
+                            f"prices channel alone (target's excess inflation × γ_h, at a given {cur} rate)"))
     level = decdec_inflation(prices, iso3, outcome_year)
     rows.append(_bt_row(f"CPI Dec/Dec {outcome_year}, level of inflation (%)", "pp", cpi_sim("cpi_decdec_pp", level=True),
                         level,
-                        f"fx channel{both}: {base_year} Dec/Dec + simulated excess; kz_cpi all items, chained m/m "
-                        "(published by the BNS: 20.3 % for 2022)" if outcome_year == 2022 and iso3 == "KAZ" else
-                        f"fx channel{both}: {base_year} Dec/Dec + simulated excess; CPI all items, chained m/m",
+                        f"fx channel{both}: {base_year} Dec/Dec + simulated excess; {src} all items, {how}"
+                        + (" (published by the BNS: 20.3 % for 2022)" if outcome_year == 2022 and iso3 == "KAZ"
+                           and src == "kz_cpi" else ""),
                         control="cpi:decdec_excess"))
     if outcome_year != spec.start_year:
         notes.append(f"fx: the simulated currency path and its CPI effect cover the scenario's start year "
                      f"{spec.start_year} only; the {outcome_year} rows compare that year's simulated figures with "
                      f"{outcome_year}'s observations (no second-year dynamics)")
-    if fx_obs.get("target_shock_month") is not None:
-        notes.append(f"observed {tgt} change in {when}: {fx_obs['target_shock_month']:+.1%} (monthly data); the fx "
-                     "channel's shock is estimated on another episode of the target's currency (see the fx notes: "
-                     "estimation window and test window do not overlap)")
     return rows, notes

@@ -579,7 +579,7 @@ def _control_inputs(atlas, spec: ScenarioSpec, res: SpilloverResult, base_year: 
 def _shock_date(fx: pl.DataFrame, cur: str | None, tgt: str | None, outcome_year: int, base_year: int):
     from .observed import _fx_observed
 
-    return _fx_observed(fx, cur, tgt, outcome_year, base_year)[0].get("shock_date") if cur and tgt else None
+    return _fx_observed(fx, cur or tgt, tgt, outcome_year, base_year)[0].get("shock_date") if tgt else None
 
 
 def _with_counterfactuals(rows: list[dict], spec: ScenarioSpec, inputs: dict, res: SpilloverResult, *,

@@ -72,11 +72,9 @@ def _cpi_observed(prices: pl.DataFrame, country: str, year: int, base: int, shoc
         if hit.len():
             out["shock_month"] = float(hit[0] - 100.0) - float((basem - 100.0).mean())
 
-    def decdec(y: int) -> float | None:
-        v = p.filter(pl.col("date").dt.year() == y)["value"]
-        return float((np.prod(v.to_numpy() / 100.0) - 1.0) * 100.0) if v.len() == 12 else None
+    from .channels.fx import decdec_inflation
 
-    a, b = decdec(year), decdec(base)
+    a, b = decdec_inflation(prices, country, year), decdec_inflation(prices, country, base)
     if a is not None and b is not None:
         out["decdec_excess"] = a - b
     return out

@@ -338,9 +338,16 @@ def outcome_path(p: tuple[float, ...] | list[float], *, beta: float, scale: floa
 
 
 def decdec_inflation(prices: pl.DataFrame, country: str, year: int) -> float | None:
-    """Dec/Dec CPI inflation of ``year`` in % chained from the 12 monthly m/m indices, or None."""
-    v = prices.filter((pl.col("country") == country) & (pl.col("series") == "all") & (pl.col("measure") == "mom_index")
-                      & (pl.col("date").dt.year() == year))["value"]
+    """Dec/Dec CPI inflation of ``year`` in %: from the index levels of December ``year − 1`` and ``year`` where
+    the source publishes levels, else chained from the 12 monthly m/m indices (a publisher of m/m only, such as
+    the BNS file), else None."""
+    p = prices.filter((pl.col("country") == country) & (pl.col("series") == "all"))
+    lv = p.filter(pl.col("measure") == "level")
+    a = lv.filter(pl.col("date") == dt.date(year, 12, 1))["value"]
+    b = lv.filter(pl.col("date") == dt.date(year - 1, 12, 1))["value"]
+    if a.len() == 1 and b.len() == 1:
+        return float((a[0] / b[0] - 1.0) * 100.0)
+    v = p.filter((pl.col("measure") == "mom_index") & (pl.col("date").dt.year() == year))["value"]
     return float((np.prod(v.to_numpy() / 100.0) - 1.0) * 100.0) if v.len() == 12 else None
 
 
