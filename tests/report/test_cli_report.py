@@ -139,3 +139,38 @@ def test_pdf_through_headless_chromium(tmp_path, capsys, atlas_path):
     pdf = out.read_bytes()
     assert pdf.startswith(b"%PDF-") and len(pdf) > 50_000
     assert pdf.count(b"/Type /Page") + pdf.count(b"/Type/Page") >= 4  # pages (the /Pages node is counted too)
+
+
+def test_scenario_that_happened_is_shown_next_to_what_was_observed(atlas):
+    """eu-2022 in a 2021 report: the same simulation backtested against 2022 — effect, counterfactual,
+    simulated, observed — in the frame, the HTML table and the JSON; a hypothetical scenario gets none."""
+    pytest.importorskip("tethers.scenario.engine")
+    from tethers.report.html import payload, render_report
+    from tethers.report.views import collect
+
+    view = collect("KAZ", atlas=atlas, year=2021, scenario=SCENARIOS / "eu-2022.yaml", draws=20, start=2020, end=2021)
+    bt = {r["indicator"]: r for r in view.frames["scenario_backtest"].to_dicts()}
+    eu = bt["EU27 exports to KAZ, 2021→2022"]
+    # Eurostat: 5.49 → 10.35 bn EUR; in USD at the ECB's annual rates 1.1827 / 1.0530 (within the vintages' 3 %)
+    assert 1 + eu["observed"] == pytest.approx(10.35 * 1.0530 / (5.49 * 1.1827), rel=0.03)
+    assert eu["simulated"] == pytest.approx((1 + eu["counterfactual"]) * (1 + eu["effect"]) - 1, rel=1e-12)
+    assert bt["CPI Dec/Dec 2022, level of inflation (%)"]["observed"] == pytest.approx(20.3, abs=0.1)
+    assert all(r["observed"] is not None and r["simulated"] is not None for r in bt.values())
+    html = render_report(view)
+    assert "Simulated next to observed" in html and 'data-metric="backtest:observed:EU27 exports to KAZ' in html
+    assert any(r["indicator"] == "EU27 exports to KAZ, 2021→2022" for r in payload(view)["data"]["scenario_backtest"])
+    assert any(n.startswith("Backtest 2021→2022") for n in view.notes["scenario"])
+
+    cpc = collect("KAZ", atlas=atlas, year=2021, scenario=SCENARIOS / "kaz-cpc-closure.yaml", draws=5, start=2020,
+                  end=2021)
+    assert "scenario_backtest" not in cpc.frames and "Simulated next to observed" not in render_report(cpc)
+
+
+def test_backtest_refuses_a_hypothetical_scenario(atlas):
+    from tethers.errors import OptionError
+    from tethers.scenario.engine import backtest
+    from tethers.scenario.spec import load_spec
+
+    with pytest.raises(OptionError, match="hypothetical"):
+        backtest(load_spec(SCENARIOS / "kaz-cpc-closure.yaml"), country="KAZ", base_year=2021, outcome_year=2022,
+                 atlas=atlas, draws=5)

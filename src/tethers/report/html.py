@@ -119,6 +119,8 @@ def sig(x, unit: str = "") -> str:
         return usd(x)
     if unit == "share":
         return pct(x)
+    if unit == "pp":
+        return f"{x:+.2f} pp"
     return f"{x:,.4g}" if isinstance(x, float) else f"{x:,}"
 
 
@@ -183,6 +185,7 @@ def _context(view: ReportView, figures: dict) -> dict:
         "routes": frames.get("routes", pl.DataFrame()).to_dicts(),
         "energy": frames.get("energy", pl.DataFrame()).to_dicts(),
         "critical": crit.to_dicts(), "scenario_rows": _scenario_rows(frames.get("scenario", pl.DataFrame())),
+        "backtest_rows": frames.get("scenario_backtest", pl.DataFrame()).to_dicts(),
         "composite": {r["year"]: r for r in frames.get("balance_composite", pl.DataFrame()).tail(COMPOSITE_YEARS).to_dicts()},
         "sources": frames.get("sources", pl.DataFrame()).to_dicts(),
         "sections": SECTIONS, "pole_labels": countries.POLE_LABELS,

@@ -302,8 +302,10 @@ def _step_fx(b: _Build) -> None:
 
 
 def _step_scenario(b: _Build) -> None:
-    b.frames["scenario"], b.scenario_name, base = _scenario(b.atlas, b.iso3, b.year, b.scenario, b.notes["scenario"],
-                                                            draws=b.draws)
+    b.frames["scenario"], b.scenario_name, base, observed = _scenario(b.atlas, b.iso3, b.year, b.scenario,
+                                                                      b.notes["scenario"], draws=b.draws)
+    if observed.height:
+        b.frames["scenario_backtest"] = observed
     if base is not None:
         b.extra["scenario"] = f" Applied to {base} data, {b.draws} Monte Carlo draws (seed {SCENARIO_SEED})."
 
@@ -611,21 +613,21 @@ def _scenario(atlas, iso3, year, scenario, notes, *, draws: int = 100):
     if scenario is None:
         notes.append("No scenario given (tethers report … --scenario FILE.yaml; the dashboard lists the files of "
                      "tethers serve --scenarios DIR).")
-        return pl.DataFrame(), None, None
+        return pl.DataFrame(), None, None, pl.DataFrame()
     from ..scenario.spec import load_spec
 
     spec = load_spec(scenario)
     try:
-        from ..scenario.engine import simulate
+        from ..scenario.engine import simulate  # noqa: F401 - the simulator is available in this build
     except ImportError:
         notes.append(f"Scenario {spec.name!r} was read, but the sanctions simulator (tethers.scenario.engine) is "
                      "not available in this build: no results.")
-        return pl.DataFrame(), spec.name, None
+        return pl.DataFrame(), spec.name, None, pl.DataFrame()
     base = min(year, spec.start_year - 1)
     if base != year:
         notes.append(f"The scenario starts in {spec.start_year}: it is applied to {base} data (the year before), "
                      f"not to {year}.")
-    result = simulate(spec, country=iso3, base_year=base, atlas=atlas, draws=draws, seed=SCENARIO_SEED)
+    result, observed = _simulate_or_backtest(atlas, spec, iso3, base, draws=draws, notes=notes)
     df = result.tidy()
     if "country" in df.columns:
         df = df.filter(pl.col("country") == iso3)
@@ -635,7 +637,37 @@ def _scenario(atlas, iso3, year, scenario, notes, *, draws: int = 100):
         df = df.filter(pl.col("metric") != "note")
     if df.height == 0:
         notes.append(f"The scenario {spec.name!r} has no effects for {iso3}.")
-    return df, spec.name, base
+    return df, spec.name, base, observed
+
+
+def _simulate_or_backtest(atlas, spec, iso3: str, base: int, *, draws: int, notes: list[str]):
+    """``(SpilloverResult, backtest rows)``: where the atlas observes the scenario's start year, the simulation
+    comes from :func:`tethers.scenario.engine.backtest` (the same simulation, same seed) and its rows — effect,
+    counterfactual, simulated, p5–p95, observed, error — are kept for the rows with an observation, so the
+    report shows the model next to what happened; else the simulation alone and an empty frame."""
+    from ..errors import TethersError
+    from ..scenario.engine import backtest, simulate
+
+    outcome = spec.start_year
+    if spec.hypothetical:
+        return simulate(spec, country=iso3, base_year=base, atlas=atlas, draws=draws, seed=SCENARIO_SEED), \
+            pl.DataFrame()
+    try:
+        bt = backtest(spec, country=iso3, base_year=base, outcome_year=outcome, atlas=atlas, draws=draws,
+                      seed=SCENARIO_SEED)
+    except TethersError as exc:
+        notes.append(f"No backtest against {outcome}: {exc}")
+        return simulate(spec, country=iso3, base_year=base, atlas=atlas, draws=draws, seed=SCENARIO_SEED), \
+            pl.DataFrame()
+    rows = bt.rows.filter(pl.col("observed").is_not_null() & pl.col("simulated").is_not_null())
+    if rows.height == 0:
+        notes.append(f"No backtest: the atlas observes none of the simulated figures in {outcome}.")
+    else:
+        notes.append(f"Backtest {base}→{outcome}: simulated = the control group's change (counterfactual) ⊕ the "
+                     "channels' effect where the row has a control group (docs/scenario.md §11); the observed "
+                     "change includes every cause, not only the scenario.")
+        notes.extend(n for n in bt.notes if n.startswith("counterfactual"))
+    return bt.result, rows.with_columns(base_year=pl.lit(base), outcome_year=pl.lit(outcome))
 
 
 def _summary(atlas, iso3, year, poles, frames, notes, *, skip_trade_notes=False):

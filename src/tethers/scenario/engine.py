@@ -496,6 +496,9 @@ def backtest(spec: ScenarioSpec, *, country: str, base_year: int, outcome_year: 
     """
     if outcome_year <= base_year:
         raise OptionError(f"the outcome year ({outcome_year}) must come after the base year ({base_year})")
+    if spec.hypothetical:
+        raise OptionError(f"the scenario {spec.name!r} is hypothetical (hypothetical: true): nothing happened "
+                          "that a backtest could compare it with")
     from ..atlas.store import open_atlas
     from .channels.fx import currency_of
     from .channels.trade import official_totals

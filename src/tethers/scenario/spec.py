@@ -30,6 +30,7 @@ Example (YAML)::
       - countries: [BLR]
         status: restricted        # the coalition's bans cover exports to them too
         legal_basis: "Reg (EU) 2022/355; 87 FR 13048"
+    hypothetical: false           # true: it did not happen, so there is nothing to backtest against
 """
 
 from __future__ import annotations
@@ -174,6 +175,8 @@ class ScenarioSpec(_Model):
     parameters: dict[str, float] = Field(default_factory=dict)
     references: list[str] = Field(default_factory=list)
     excluded_hubs: list[ExcludedHubs] = Field(default_factory=list)
+    # a scenario that did not happen (e.g. a pipeline closure to study): nothing observed to backtest against
+    hypothetical: bool = False
 
     @field_validator("coalition", "targets", "third_countries")
     @classmethod
