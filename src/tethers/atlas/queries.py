@@ -105,15 +105,9 @@ def consumer_prices(atlas: Atlas, countries: list[str] | None = None, *, source:
     """Canonical ``prices`` rows of ``countries`` (all when None), one source per country
     (:func:`one_price_source`), or exactly ``source`` for every country when given (a cross-country
     comparison on one basis, e.g. the World Bank's compilation)."""
-    where, params = [], []
-    if countries is not None:
-        where.append("list_contains(?::VARCHAR[], country)")
-        params.append(sorted(countries))
-    if source is not None:
-        where.append("source = ?")
-        params.append(source)
-    sql = "SELECT * FROM prices" + (f" WHERE {' AND '.join(where)}" if where else "") + " ORDER BY country, date"
-    df = atlas.sql(sql, params)
+    who = sorted(countries) if countries is not None else None
+    df = atlas.sql("SELECT * FROM prices WHERE (?::VARCHAR[] IS NULL OR list_contains(?::VARCHAR[], country)) "
+                   "AND (?::VARCHAR IS NULL OR source = ?) ORDER BY country, date", [who, who, source, source])
     return df if source is not None else one_price_source(df)
 
 

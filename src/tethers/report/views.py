@@ -664,7 +664,7 @@ def _simulate_or_backtest(atlas, spec, iso3: str, base: int, *, draws: int, note
         notes.append(f"No backtest: the atlas observes none of the simulated figures in {outcome}.")
     else:
         notes.append(f"Backtest {base}→{outcome}: simulated = the control group's change (counterfactual) ⊕ the "
-                     "channels' effect where the row has a control group (docs/scenario.md §11); the observed "
+                     "channels' effect for the rows with a control group (docs/scenario.md §11); the observed "
                      "change includes every cause, not only the scenario.")
         notes.extend(n for n in bt.notes if n.startswith("counterfactual"))
     return bt.result, rows.with_columns(base_year=pl.lit(base), outcome_year=pl.lit(outcome))
