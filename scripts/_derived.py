@@ -7,6 +7,7 @@ The scripts run as ``python scripts/derive_<id>.py …``, so this folder is on `
 
 from __future__ import annotations
 
+import argparse
 import gzip
 import hashlib
 import sys
@@ -29,3 +30,17 @@ def write_gzip(data: bytes, out: Path) -> Path:
     with open(out, "wb") as fh, gzip.GzipFile(filename="", mode="wb", fileobj=fh, mtime=0, compresslevel=9) as gz:
         gz.write(data)
     return out
+
+
+def origin_args(argv: list[str] | None, *, doc: str, script: str, flag: str, sha256: str,
+                default_out: str) -> tuple[Path, Path] | None:
+    """The command line every single-origin derive script takes — ``--<flag> PATH`` (the origin file) and
+    ``--out PATH`` (default ``default_out``) — parsed, and the origin checked (:func:`origin_matches`):
+    ``(origin, out)``, or None after saying why on stderr."""
+    ap = argparse.ArgumentParser(description=doc.splitlines()[0])
+    ap.add_argument(f"--{flag}", type=Path, required=True)
+    ap.add_argument("--out", type=Path, default=Path(default_out))
+    args = ap.parse_args(argv)
+    origin = getattr(args, flag)
+    return (origin, args.out) if origin_matches(origin, sha256, script) else None
+

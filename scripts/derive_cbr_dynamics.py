@@ -16,27 +16,24 @@ them, gzip with mtime 0: the same workbook always gives the same bytes.
 
 from __future__ import annotations
 
-import argparse
 import io
 import sys
-from pathlib import Path
 
 import polars as pl
-from _derived import origin_matches, write_gzip
+from _derived import origin_args, write_gzip
 
 SHA256 = "65164376745868e38cd67c152fc5ec17b6e506efabe05fefc178dc4961db1737"
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--xlsx", type=Path, required=True)
-    ap.add_argument("--out", type=Path, default=Path("data/derived/cbr_dynamics_usd_rub_daily_1992_2023.csv.gz"))
-    args = ap.parse_args(argv)
-    if not origin_matches(args.xlsx, SHA256, "derive_cbr_dynamics"):
+    got = origin_args(argv, doc=__doc__, script="derive_cbr_dynamics", flag="xlsx", sha256=SHA256,
+                      default_out="data/derived/cbr_dynamics_usd_rub_daily_1992_2023.csv.gz")
+    if got is None:
         return 2
+    origin, out = got
     from tethers.sources._common import xlsx_rows
 
-    rows = next(iter(xlsx_rows("cbr_dynamics", args.xlsx, first_only=True).values()))
+    rows = next(iter(xlsx_rows("cbr_dynamics", origin, first_only=True).values()))
     body = [r[:4] for r in rows[1:] if any(c is not None for c in r)]
     df = pl.DataFrame(
         {"nominal": [str(int(r[0])) for r in body],
@@ -44,14 +41,14 @@ def main(argv: list[str] | None = None) -> int:
          "curs": [repr(float(r[2])) for r in body], "cdx": [str(r[3]) for r in body]})
     buf = io.BytesIO()
     df.write_csv(buf)
-    write_gzip(buf.getvalue(), args.out)
+    write_gzip(buf.getvalue(), out)
     # the loader reads the copy to the same rates as the workbook
     from tethers.sources import get_source
 
-    a = pl.from_arrow(get_source("cbr_dynamics").read(args.xlsx).tables["fx"]).select("date", "per_usd")
-    b = pl.from_arrow(get_source("cbr_dynamics").read(args.out).tables["fx"]).select("date", "per_usd")
+    a = pl.from_arrow(get_source("cbr_dynamics").read(origin).tables["fx"]).select("date", "per_usd")
+    b = pl.from_arrow(get_source("cbr_dynamics").read(out).tables["fx"]).select("date", "per_usd")
     assert a.sort("date").equals(b.sort("date")), "the CSV copy does not read back to the workbook's rates"
-    print(f"wrote {args.out}: {df.height} rates", file=sys.stderr)
+    print(f"wrote {out}: {df.height} rates", file=sys.stderr)
     return 0
 
 

@@ -16,38 +16,35 @@ the same bytes; the copy reads back to the same rows.
 
 from __future__ import annotations
 
-import argparse
 import io
 import sys
-from pathlib import Path
 
 import polars as pl
-from _derived import origin_matches, write_gzip
+from _derived import origin_args, write_gzip
 
 SHA256 = "914fe001ca964ae9d1efd5354024c8d9537011bd1b05bda4da6036ad536b1e61"
 SERIES = "RUSCPIALLMINMEI"
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--csv", type=Path, required=True)
-    ap.add_argument("--out", type=Path, default=Path("data/derived/oecd_mei_cpi_rus_monthly_1992_2022.csv.gz"))
-    args = ap.parse_args(argv)
-    if not origin_matches(args.csv, SHA256, "derive_oecd_mei_cpi"):
+    got = origin_args(argv, doc=__doc__, script="derive_oecd_mei_cpi", flag="csv", sha256=SHA256,
+                      default_out="data/derived/oecd_mei_cpi_rus_monthly_1992_2022.csv.gz")
+    if got is None:
         return 2
+    origin, out = got
     from tethers.sources import get_source
 
     src = get_source("oecd_mei_cpi")
-    a = pl.from_arrow(src.read(args.csv).tables["prices"])
-    raw = pl.read_csv(args.csv, infer_schema=False)
+    a = pl.from_arrow(src.read(origin).tables["prices"])
+    raw = pl.read_csv(origin, infer_schema=False)
     raw = raw.filter(pl.col(SERIES) != ".").select("DATE", SERIES).sort("DATE")
     buf = io.BytesIO()
     raw.write_csv(buf)
-    write_gzip(buf.getvalue(), args.out)
-    b = pl.from_arrow(src.read(args.out).tables["prices"])
+    write_gzip(buf.getvalue(), out)
+    b = pl.from_arrow(src.read(out).tables["prices"])
     key = ["date", "measure"]
     assert a.sort(key).drop("source").equals(b.sort(key).drop("source")), "the copy does not read back to the same rows"
-    print(f"wrote {args.out}: {raw.height} months", file=sys.stderr)
+    print(f"wrote {out}: {raw.height} months", file=sys.stderr)
     return 0
 
 

@@ -20,16 +20,14 @@ the same bytes. Checked to read back, through the loader, to the rows the full f
 
 from __future__ import annotations
 
-import argparse
 import csv
 import datetime as dt
 import io
 import re
 import sys
-from pathlib import Path
 
 import polars as pl
-from _derived import origin_matches, write_gzip
+from _derived import origin_args, write_gzip
 
 SHA256 = "3aab8a6c48a59eb6d7c23120f9b8e151a8d5d6b6bd9bf71bbc95ff693a1113b0"
 FIRST, LAST = "200001", "202312"
@@ -38,18 +36,17 @@ TRAILING = ("Data source", "Note")
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--csv", type=Path, required=True)
-    ap.add_argument("--out", type=Path, default=Path("data/derived/wb_inflation_headline_cpi_monthly_2000_2023.csv.gz"))
-    args = ap.parse_args(argv)
-    if not origin_matches(args.csv, SHA256, "derive_wb_inflation"):
+    got = origin_args(argv, doc=__doc__, script="derive_wb_inflation", flag="csv", sha256=SHA256,
+                      default_out="data/derived/wb_inflation_headline_cpi_monthly_2000_2023.csv.gz")
+    if got is None:
         return 2
+    origin, out = got
     from tethers.sources import get_source
 
     src = get_source("wb_inflation")
-    a = pl.from_arrow(src.read(args.csv).tables["prices"])
+    a = pl.from_arrow(src.read(origin).tables["prices"])
     kept = set(a.filter(pl.col("date") >= dt.date(2000, 1, 1))["country"])
-    with open(args.csv, encoding="utf-8-sig", newline="") as fh:
+    with open(origin, encoding="utf-8-sig", newline="") as fh:
         rows = list(csv.reader(fh))
     header = rows[0]
     cols = [i for i, c in enumerate(header)
@@ -62,13 +59,13 @@ def main(argv: list[str] | None = None) -> int:
         if r and r[0].strip() in kept:
             w.writerow([r[i] for i in cols])
             n += 1
-    write_gzip(buf.getvalue().encode("utf-8"), args.out)
-    b = pl.from_arrow(src.read(args.out).tables["prices"])
+    write_gzip(buf.getvalue().encode("utf-8"), out)
+    b = pl.from_arrow(src.read(out).tables["prices"])
     a = a.filter((pl.col("date") >= dt.date(2000, 1, 1))
                  & ~((pl.col("date") == dt.date(2000, 1, 1)) & (pl.col("measure") == "mom_index")))
     key = ["country", "date", "measure"]
     assert a.sort(key).drop("source").equals(b.sort(key).drop("source")), "the cut does not read back to the same rows"
-    print(f"wrote {args.out}: {n} countries × {len(cols) - META - 2} months, {b.height} rows "
+    print(f"wrote {out}: {n} countries × {len(cols) - META - 2} months, {b.height} rows "
           f"({(b['measure'] == 'level').sum()} levels)", file=sys.stderr)
     return 0
 
