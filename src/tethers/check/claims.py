@@ -16,6 +16,9 @@ Claim kinds
 ``currency``     a currency's fall against the US dollar (``Tenge (KZT) fiel``)
 ``troops``       personnel of a foreign deployment (``rund 2 500 Soldaten``)
 ``share_price``  a listed company's fall in value (``Halyk … verlor etwa 40 Prozent``)
+``turnover``     goods trade (exports + imports) between two countries, or a country and the EU, in US dollars,
+                 or its growth over the year before (``Handelsumsatz … 39,9 Milliarden US-Dollar, ein Plus von 38
+                 Prozent``; ``turnover … reached $39.9 billion, up 38 %``)
 ``unknown``      a quantity no rule maps (``200 Menschen starben``)
 """
 
@@ -29,7 +32,7 @@ from . import entities as ent
 from .extract import Lang, Quantity, Sentence, find_quantities, find_years
 
 KINDS = ("trade_share", "trade_rank", "gas_share", "un_vote", "membership", "currency", "troops", "share_price",
-         "unknown")
+         "turnover", "unknown")
 
 
 @dataclass(frozen=True)
@@ -80,6 +83,10 @@ class Claim:
                 return f"{stated} foreign personnel deployed in {p['host']}"
             case "share_price":
                 return f"{p['company']} lost {stated} of its value"
+            case "turnover":
+                what = f"goods trade between {p['country']} and {p['partner']}"
+                return (f"{what}: {stated}" if p["measure"] == "level" else
+                        f"{what} {'rose' if q and q.value >= 0 else 'fell'} by {stated.replace('-', '')} on the year before")
         return f"{q.text if q else 'quantity'}: no measure maps this claim"
 
 
@@ -106,6 +113,11 @@ _W = {
         "troops": r"Soldat\w*|Truppen\w*|Militär\w*|Friedenstruppe\w*|Streitkräfte",
         "loss": r"verlor|büßte|einbüßte|Rückgang|Kursverlust|fiel|sank|brach",
         "value": r"Wert|Börse|Aktie|Kurs",
+        "turnover": r"Handelsumsatz|Warenumsatz|Außenhandelsumsatz|Handelsvolumen|Warenverkehr|Warenaustausch|"
+                    r"Handel zwischen|bilaterale\w* Handel|Handelsbeziehungen",
+        "rise": r"Plus|Anstieg|stieg|gestiegen|wuchs|gewachsen|Zuwachs|mehr als im Vorjahr|höher",
+        "drop": r"Minus|Rückgang|sank|gesunken|fiel|gefallen|schrumpfte|weniger als im Vorjahr",
+        "eu": r"\bEU\b|Europäische\w* Union",
     },
     "en": {
         "import": r"import", "export": r"export",
@@ -123,6 +135,11 @@ _W = {
         "troops": r"troops|soldiers|servicemen|personnel|peacekeepers",
         "loss": r"lost|fell|dropped|declin\w*|slump\w*|plunged|drop",
         "value": r"value|share price|shares|stock|market",
+        "turnover": r"turnover|trade between|bilateral trade|trade volume|volume of trade|two-way trade|"
+                    r"trade with",
+        "rise": r"\bup\b|\brose|\bgrew|growth|increase\w*|\bmore than\b|higher|\bgain",
+        "drop": r"\bdown\b|\bfell|declin\w*|decrease\w*|dropped|\bless than\b|lower|shr[au]nk",
+        "eu": r"\bEU\b|European Union",
     },
 }
 CURRENCY_WORDS = {"tenge": "KZT", "rubel": "RUB", "rouble": "RUB", "ruble": "RUB", "yuan": "CNY", "renminbi": "CNY",
@@ -196,7 +213,7 @@ def _sentence_claims(s: Sentence, ms: list[ent.Mention], qs: list[Quantity], ctx
     years = tuple(find_years(s.text))
     out: list[Claim] = []
     used: set[int] = set()  # quantities (by start) consumed by a rule
-    rules = (_gas, _trade_share, _share_price, _troops, _currency) if qs else (_currency,)
+    rules = (_turnover, _gas, _trade_share, _share_price, _troops, _currency) if qs else (_currency,)
     for rule in rules:
         for c in rule(s, ms, qs, ctx, years):
             out.append(c)
@@ -236,6 +253,63 @@ def _reporter_partner(ms: list[ent.Mention], ctx: _Ctx, anchor: int | None = Non
     reporter = gen[0].id if gen else (ctx.prev_genitive if not cs and ctx.prev_genitive else ctx.focus)
     partners = [c for c in cs if c != reporter] or [c for c in ctx.prev_countries if c != reporter]
     return reporter, partners[0] if partners else None
+
+
+def _turnover(s, ms, qs, ctx, years):
+    """A turnover sentence: its first US-dollar amount is the level; a percentage with a rise or fall word is the
+    growth over the year before (negative for a fall). Country: the one named in the genitive, else the text's
+    focus or the first named; partner: the EU where the sentence names it, else another country."""
+    t, lang = s.text, ctx.lang
+    trig = _rx(lang, "turnover").search(t)
+    if not trig or _flow(t, lang) is not None:  # "exports to …" sentences are trade shares or unknown
+        return []
+    cs = _countries(ms)
+    eu = _rx(lang, "eu").search(t)
+    if eu:
+        gen = [m.id for m in ms if m.kind == "country" and m.form == "genitive"]
+        country = gen[0] if gen else (ctx.focus if ctx.focus in cs or not cs else cs[0])
+        partner = "EU27"
+    else:
+        country, partner = _reporter_partner(ms, ctx, trig.start())
+    if not (country and partner) or country == partner:
+        return []
+    years = _figure_year(t, years)
+    out = []
+    usd = [q for q in qs if q.unit == "USD"]
+    if usd:
+        q = usd[0]
+        out.append(Claim(0, s, "turnover", {"country": country, "partner": partner, "measure": "level"}, q, years,
+                         (trig.start(), q.end)))
+    pct = [q for q in qs if q.unit == "%"]
+    rise, drop = _rx(lang, "rise").search(t), _rx(lang, "drop").search(t)
+    if pct and (rise or drop) and not (rise and drop):
+        q = pct[0]
+        if drop:
+            q = Quantity(-q.value, q.unit, {">=": "<=", "<=": ">="}.get(q.comparator, q.comparator), q.text, q.start,
+                         q.end, q.noun)
+        out.append(Claim(0, s, "turnover", {"country": country, "partner": partner, "measure": "growth"}, q, years,
+                         (trig.start(), q.end)))
+    return out
+
+
+_BASE_YEAR = re.compile(r"(?:\bon|\bover|\bfrom|compared (?:with|to)|than(?: in)?|gegenüber|im Vergleich zu|"
+                        r"\bvon|\bals(?: im Jahr)?)\s+(?:the year |dem Jahr |)$", re.IGNORECASE)
+_MONTH = re.compile(r"(?:January|February|March|April|May|June|July|August|September|October|November|December|"
+                    r"Januar|Februar|März|Mai|Juni|Juli|Oktober|Dezember|Jan\.|Feb\.|Mar\.|Apr\.|Aug\.|Sept?\.|"
+                    r"Oct\.|Okt\.|Nov\.|Dec\.|Dez\.)\s+$")
+
+
+def _figure_year(text: str, years: tuple[int, ...]) -> tuple[int, ...]:
+    """The year a trade figure refers to, of the years a sentence names: not a comparison base ("up 38 % on
+    2021", "gegenüber 2021"), not the date of a statement ("said in March 2023"); of those left, the latest."""
+    if len(years) < 2:
+        return years
+    keep = []
+    for y in years:
+        pos = [m.start() for m in re.finditer(str(y), text)]
+        if not any(_BASE_YEAR.search(text[:p]) or _MONTH.search(text[:p]) for p in pos):
+            keep.append(y)
+    return (max(keep or years),)
 
 
 def _trade_share(s, ms, qs, ctx, years):

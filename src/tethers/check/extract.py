@@ -3,8 +3,10 @@
 A sentence ends at ``.``, ``!`` or ``?`` followed by white space and an upper-case letter, a digit or an
 opening quote, unless the word before the mark is an abbreviation (``z. B.``, ``ca.``, ``e.g.``) or a German
 ordinal (``2. März``); a blank line always ends one. Quantities are percentages (``40 Prozent``, ``40 %``,
-``40 percent``), fractions in words (``ein Viertel``, ``a quarter``) and counts (``2 500 Soldaten``), each with
-its qualifier (``über``/``over`` → at least, ``rund``/``about`` → approximately, ``unter``/``below`` → at most).
+``40 percent``), fractions in words (``ein Viertel``, ``a quarter``), US-dollar amounts (``$39.9 billion``,
+``USD 40 bn``, ``39,9 Milliarden US-Dollar``, ``40 Mrd. Dollar``; value in USD) and counts (``2 500 Soldaten``),
+each with its qualifier (``über``/``over`` → at least, ``rund``/``about`` → approximately, ``unter``/``below`` →
+at most).
 """
 
 from __future__ import annotations
@@ -38,6 +40,17 @@ _FRACTIONS = {
     "en": [(r"(?:a|one)\s+quarter", 25.0), (r"(?:a|one)\s+third", 100 / 3), (r"(?:a\s+)?half", 50.0),
            (r"three\s+quarters", 75.0), (r"two\s+thirds", 200 / 3)],
 }
+# US-dollar amounts: the currency before (``$``, ``US$``, ``USD``) or after (``US-Dollar``, ``dollars``) the number
+_MAGNITUDE = {
+    "trillion": 1e12, "tn": 1e12, "billion": 1e9, "bn": 1e9, "bln": 1e9, "million": 1e6, "mn": 1e6, "mln": 1e6,
+    "billionen": 1e12, "milliarden": 1e9, "milliarde": 1e9, "mrd": 1e9, "millionen": 1e6, "million_de": 1e6,
+    "mio": 1e6,
+}
+_MAG = r"(?P<mag>trillion|tn|billion|bn|bln|million|mn|mln|Billionen|Milliarden?|Mrd\.?|Millionen|Million|Mio\.?)"
+_USD_AFTER = r"(?:US-Dollar|US-\$|US\$|USD|US dollars?|U\.S\. dollars?|dollars?|Dollar|\$)"
+_USD_BEFORE = re.compile(rf"(?<![\w])(?:US\$|\$|USD\s?)\s?(?P<n>{_NUM})(?:\s?{_MAG}(?!\w))?")
+_USD_NUM_FIRST = re.compile(rf"(?<![\w.,])(?P<n>{_NUM})\s?{_MAG}\s?{_USD_AFTER}(?![\w-])")
+
 YEAR = re.compile(r"(?<!\d[  \u202f.,])(?<![\d.,])(19[5-9]\d|20[0-4]\d)(?![\d]|[  \u202f]\d{3})")
 
 
@@ -47,7 +60,7 @@ class Quantity:
     its ``text`` and span in the sentence, and the word after a count (``Soldaten``)."""
 
     value: float
-    unit: str  # "%" or "count"
+    unit: str  # "%", "count" or "USD"
     comparator: Comparator
     text: str
     start: int
@@ -56,8 +69,19 @@ class Quantity:
 
     def stated(self) -> str:
         sym = {">=": "≥", "<=": "≤", "~": "≈", "=": ""}[self.comparator]
-        v = f"{self.value:,.0f}".replace(",", " ") if self.unit == "count" else f"{self.value:g} %"
+        if self.unit == "USD":
+            v = usd_text(self.value)
+        else:
+            v = f"{self.value:,.0f}".replace(",", " ") if self.unit == "count" else f"{self.value:g} %"
         return f"{sym} {v}".strip()
+
+
+def usd_text(v: float) -> str:
+    """An amount in USD the way texts write it: ``39.9 bn USD``, ``450 m USD``."""
+    for k, word in ((1e12, "tn"), (1e9, "bn"), (1e6, "m")):
+        if abs(v) >= k:
+            return f"{v / k:,.4g} {word} USD"
+    return f"{v:,.0f} USD"
 
 
 @dataclass(frozen=True)
@@ -130,7 +154,7 @@ def _qualifier(before: str, lang: Lang) -> Comparator:
 
 
 def find_quantities(sentence: str, lang: Lang) -> list[Quantity]:
-    """Percentages, fractions in words and counts in ``sentence`` (years are not counts)."""
+    """Percentages, fractions in words, US-dollar amounts and counts in ``sentence`` (years are not counts)."""
     pct, count, fractions = _regexes(lang)
     out: list[Quantity] = []
     if not _HAS_NUMBER[lang].search(sentence):
@@ -140,6 +164,15 @@ def find_quantities(sentence: str, lang: Lang) -> list[Quantity]:
         out.append(Quantity(_number(m.group("n")), "%", _qualifier(sentence[:m.start()], lang), m.group(),
                             m.start(), m.end()))
         taken.append(m.span())
+    for rx in (_USD_BEFORE, _USD_NUM_FIRST):
+        for m in rx.finditer(sentence):
+            if any(a <= m.start() < b for a, b in taken) or YEAR.fullmatch(m.group("n")):
+                continue
+            mag = (m.group("mag") or "").lower().rstrip(".")
+            factor = _MAGNITUDE.get("million_de" if mag == "million" and lang == "de" else mag, 1.0)
+            out.append(Quantity(_number(m.group("n")) * factor, "USD", _qualifier(sentence[:m.start()], lang),
+                                m.group(), m.start(), m.end()))
+            taken.append(m.span())
     for rx, value in fractions:
         for m in rx.finditer(sentence):
             out.append(Quantity(value, "%", _qualifier(sentence[:m.start()], lang), m.group(), m.start(), m.end()))

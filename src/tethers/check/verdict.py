@@ -8,13 +8,15 @@ Figures come from the public functions of tethers (no measure is re-implemented 
 * UN votes: :func:`tethers.analysis.profile.vote_record`;
 * memberships: :func:`tethers.measures.institutions.memberships_in_year`;
 * currency: the ``fx`` table (:func:`tethers.atlas.queries_measures.fx_pair`);
-* troops: the ``security_ties`` personnel columns.
+* troops: the ``security_ties`` personnel columns;
+* turnover: :func:`tethers.measures.turnover.turnover_by_basis` on the reporter and mirror bases.
 
 Tolerances (docs/check.md)
 --------------------------
 A stated share ``x`` holds for a computed share ``f`` (both in percent) when: ``über/more than x``: f ≥ x;
 ``unter/less than x``: f ≤ x; ``rund/etwa/about/nearly x``: |f − x| ≤ 3 percentage points; a bare ``x``:
-|f − x| ≤ 1 pp (rounding). Counts: approximately ±10 %, bare ±5 %.
+|f − x| ≤ 1 pp (rounding). Counts and US-dollar amounts: approximately ±10 %, bare ±5 % (an amount
+on another basis or in another vintage differs by a few percent). A growth rate is a percentage: ±3 pp / ±1 pp.
 
 Verdicts
 --------
@@ -32,7 +34,7 @@ from dataclasses import dataclass, field
 import polars as pl
 
 from .claims import Claim
-from .extract import Quantity
+from .extract import Quantity, usd_text
 
 SUPPORTED, NOT_SUPPORTED = "supported", "not supported"
 BY_READING, BY_YEAR, CANNOT = "depends on the reading", "depends on the year", "cannot check"
@@ -116,8 +118,8 @@ def tolerance_text(q: Quantity | None) -> str:
                 "~": f"within ±{PP_APPROX:g} pp of {q.value:g} %",
                 "=": f"within ±{PP_EXACT:g} pp of {q.value:g} % (rounding)"}[q.comparator]
     rel = COUNT_APPROX if q.comparator == "~" else COUNT_EXACT
-    return {">=": f"holds for ≥ {q.value:,.0f}", "<=": f"holds for ≤ {q.value:,.0f}"}.get(
-        q.comparator, f"within ±{rel:.0%} of {q.value:,.0f}")
+    v = q.stated().lstrip("≥≤≈ ") if q.unit == "USD" else f"{q.value:,.0f}"
+    return {">=": f"holds for ≥ {v}", "<=": f"holds for ≤ {v}"}.get(q.comparator, f"within ±{rel:.0%} of {v}")
 
 
 def holds(value: float | None, q: Quantity) -> bool | None:
@@ -515,5 +517,65 @@ def share_price(claim: Claim, ctx: Context) -> Decision:
     return Decision(combine([fig]), (fig,), tolerance_text(q), PRICE_DEF, (str(series["file"][0]),))
 
 
+# --------------------------------------------------------------------------------------------- turnover
+
+TURNOVER_DEF = ("turnover TO = exports + imports of goods (TOTAL rows) between the country and the partner (for the "
+                "EU: its member states in the year checked, in both years of a growth), growth = TO_y / TO_(y−1) − 1; "
+                "each reading is one basis: the country's own statistics (reporter) or the partner's (mirror: their "
+                "exports are its imports and vice versa), one source per reporter and year by precedence; "
+                "measures.turnover.turnover_by_basis")
+
+
+def _turnover_rows(ctx: Context, country: str, partners: tuple[str, ...], aggregate: str | None) -> pl.DataFrame:
+    """Canonical TOTAL trade rows for both bases, one source per (reporter, year) by :data:`TRADE_PRECEDENCE`."""
+    from ..atlas.queries import TRADE_PRECEDENCE
+
+    def run():
+        reps = sorted({*partners, *([aggregate] if aggregate else [])})
+        t = ctx.atlas.sql(
+            "SELECT * FROM trade WHERE classification = 'TOTAL' AND ((reporter = ? AND list_contains(?::VARCHAR[], "
+            "partner)) OR (partner = ? AND list_contains(?::VARCHAR[], reporter)))",
+            [country, sorted(partners), country, reps])
+        rank = pl.col("source").replace_strict({v: i for i, v in enumerate(TRADE_PRECEDENCE)},
+                                               default=len(TRADE_PRECEDENCE), return_dtype=pl.Int32)
+        t = t.with_columns(__r=rank)
+        best = t.group_by("reporter", "year").agg(pl.col("__r").min())
+        return t.join(best, on=["reporter", "year", "__r"]).drop("__r")
+
+    return ctx.memo(("turnover_rows", country, partners, aggregate), run)
+
+
+def turnover(claim: Claim, ctx: Context) -> Decision:
+    from ..countries import eu_members
+    from ..measures.turnover import turnover_by_basis
+
+    p, q = claim.params, claim.quantity
+    country, partner, level = p["country"], p["partner"], p["measure"] == "level"
+    aggregate = "EUU" if partner == "EU27" else None
+    members = lambda y: tuple(sorted(eu_members(y))) if partner == "EU27" else (partner,)  # noqa: E731
+    avail = ctx.memo(("trade_years", country), lambda: ctx.atlas.sql(
+        "SELECT DISTINCT year FROM trade WHERE reporter = ? AND classification = 'TOTAL' ORDER BY year",
+        [country])["year"].to_list())
+    figures, sources = [], set()
+    for y in ctx.years_for(claim, avail):
+        rows = _turnover_rows(ctx, country, members(y), aggregate)
+        for r in turnover_by_basis(rows, country, members(y), years=(y - 1, y), aggregate=aggregate).to_dicts():
+            reading = f"{r['basis']} basis"
+            sources |= {x for x in r["sources"].split(", ") if x}
+            val = (r["turnover1"] if level else (r["growth"] * 100 if r["growth"] is not None else None))
+            who = f"reported by {country}" if r["basis"] == "reporter" else \
+                "reported by the partner, its exports and imports swapped"
+            basis = f"{r['sources'] or 'no rows'}, {r['basis']} basis ({who}), {y}" + ("" if level else f" over {y - 1}")
+            if val is not None:
+                basis += f": exports {usd_text(r['exports1'])}, imports {usd_text(r['imports1'])}"
+            figures.append(Figure(y, reading, val, "USD" if level else "%", holds(val, q), basis,
+                                  "" if val is not None else r["reason"] or "no data"))
+    return Decision(combine(figures), tuple(figures), tolerance_text(q), TURNOVER_DEF,
+                    _prov(ctx, "trade", sorted(sources)),
+                    needs="" if any(f.value is not None for f in figures) else
+                    f"total goods exports and imports between {country} and {partner} for the year and the year before")
+
+
 EVALUATORS = {"trade_share": trade_share, "trade_rank": trade_rank, "gas_share": gas_share, "un_vote": un_vote,
-              "membership": membership, "currency": currency, "troops": troops, "share_price": share_price}
+              "membership": membership, "currency": currency, "troops": troops, "share_price": share_price,
+              "turnover": turnover}

@@ -1,0 +1,86 @@
+"""Turnover claims in ``tethers check`` (US-dollar amounts and growth of goods trade between two countries, or a
+country and the EU), decided on the reporter and the mirror basis.
+
+Published figures: the Kazakh foreign ministry (The Astana Times, 16 May 2023): EU–Kazakhstan turnover 2022
+$39.9 bn, 38 % above 2021 — the BNS (reporter) basis; a deputy minister (10 March 2023): $40 bn, +27.6 %, a
+growth the BNS EU27 figures do not give. Kazakhstan–Russia 2015 is recomputed below from the atlas rows with SQL
+(BNS/DOTS reported by Kazakhstan; DOTS reported by Russia, its exports and imports swapped).
+"""
+
+from __future__ import annotations
+
+import polars as pl
+import pytest
+
+from tethers.check import check
+from tethers.check.extract import find_quantities
+
+EN = ("Kazakhstan and the European Union deepened their ties. In 2022, trade turnover between Kazakhstan and the "
+      "EU reached $39.9 billion, up 38 % on 2021. A deputy minister said in March 2023 that trade between Kazakhstan "
+      "and the EU grew by 27.6 % to $40 billion in 2022.")
+DE = ("Kasachstan und die Europäische Union vertiefen ihre Beziehungen. Der Handelsumsatz zwischen Kasachstan und der "
+      "EU erreichte 2022 rund 39,9 Milliarden US-Dollar, ein Plus von 38 Prozent gegenüber 2021.\n\n"
+      "Der Warenaustausch zwischen Kasachstan und Russland sank 2015 um etwa 25 Prozent.")
+
+
+@pytest.mark.parametrize("text, lang, value, unit, comparator", [
+    ("turnover reached $39.9 billion", "en", 39.9e9, "USD", "="),
+    ("about 450 million US dollars", "en", 450e6, "USD", "~"),
+    ("USD 40 bn", "en", 40e9, "USD", "="),
+    ("US$1.2 trillion", "en", 1.2e12, "USD", "="),
+    ("rund 24,6 Mrd. Dollar", "de", 24.6e9, "USD", "~"),
+    ("39,9 Milliarden US-Dollar", "de", 39.9e9, "USD", "="),
+    ("über 3 Millionen US-Dollar", "de", 3e6, "USD", ">="),
+    ("10,35 Milliarden Euro", "de", 10.35, "count", "="),  # euro amounts are not read as dollars
+])
+def test_dollar_amounts(text, lang, value, unit, comparator):
+    q = find_quantities(text, lang)[0]
+    assert (q.value, q.unit, q.comparator) == (pytest.approx(value), unit, comparator)
+
+
+def _rows(res) -> list[dict]:
+    return [r for r in res.claims.to_dicts() if r["kind"] == "turnover"]
+
+
+def _figs(res, claim: int) -> dict[str, dict]:
+    return {f["reading"]: f for f in res.figures.filter(pl.col("claim") == claim).to_dicts()}
+
+
+def test_eu_kazakhstan_2022_as_the_ministry_quoted_it(atlas):
+    res = check(EN, atlas=atlas)
+    level, growth, level2, growth2 = _rows(res)
+    assert level["stated"] == "39.9 bn USD" and level["years"] == "2022" and level["verdict"] == "supported"
+    f = _figs(res, level["claim"])
+    assert f["reporter basis"]["value"] / 1e9 == pytest.approx(39.9, abs=0.15)       # BNS, EU27 of 2022
+    assert f["reporter basis"]["basis"].startswith("kz_bns, reporter basis")
+    assert f["mirror basis"]["value"] is None and "exports 2022" in f["mirror basis"]["note"]  # EU imports: not held
+    assert growth["verdict"] == "supported"
+    assert _figs(res, growth["claim"])["reporter basis"]["value"] == pytest.approx(38.5, abs=0.1)
+    # "said in March 2023 … in 2022": the figure is 2022's; $40 bn holds (±5 %), +27.6 % does not (38.5 %)
+    assert level2["years"] == "2022" and level2["verdict"] == "supported"
+    assert growth2["verdict"] == "not supported"
+
+
+def test_german_text_and_a_fall_on_both_bases(atlas):
+    res = check(DE, atlas=atlas)
+    rows = _rows(res)
+    assert [r["verdict"] for r in rows[:2]] == ["supported", "supported"]
+    fall = rows[2]
+    assert fall["stated"] == "≈ -25 %" and fall["years"] == "2015"
+    f = _figs(res, fall["claim"])
+
+    def turnover(reporter: str, partner: str, year: int) -> float:
+        # one source per year by the project's precedence: kz_bns has no 2014/2015, so IMF DOTS (xlsx)
+        v = atlas.sql("SELECT source, sum(value_usd) AS v FROM trade WHERE reporter = ? AND partner = ? AND year = ? "
+                      "AND classification = 'TOTAL' GROUP BY source ORDER BY source", [reporter, partner, year])
+        assert v.height >= 1
+        return float(v.filter(pl.col("source") == "imf_dots_xlsx")["v"][0] if "imf_dots_xlsx" in v["source"]
+                     else v["v"][0])
+
+    rep = turnover("KAZ", "RUS", 2015) / turnover("KAZ", "RUS", 2014) - 1
+    mir = turnover("RUS", "KAZ", 2015) / turnover("RUS", "KAZ", 2014) - 1
+    assert f["reporter basis"]["value"] == pytest.approx(100 * rep, abs=1e-9)
+    assert f["mirror basis"]["value"] == pytest.approx(100 * mir, abs=1e-9)
+    # within ±3 pp of −25 % on one basis and not on the other: the verdict says the reading decides
+    assert (abs(100 * rep + 25) <= 3) != (abs(100 * mir + 25) <= 3)
+    assert fall["verdict"] == "depends on the reading"
