@@ -464,8 +464,11 @@ class Backtest:
     ----------
     result : the simulation behind the comparison.
     outcome_year : the year the observations come from.
-    rows : ``[indicator, unit, simulated, p5, p95, observed, error, basis]``; ``error = simulated − observed``
-        (null where either side is missing).
+    rows : ``[indicator, unit, effect, counterfactual, simulated, p5, p95, observed, error, basis, sign_right]``:
+        ``effect`` is the channels' central value, ``counterfactual`` the control group's median change where the
+        row has one (:mod:`tethers.scenario.counterfactual`), ``simulated = counterfactual ⊕ effect`` (the effect
+        where there is no counterfactual) with its p5–p95; ``error = simulated − observed`` (null where either
+        side is missing).
     notes : caveats, e.g. which inputs were calibrated on the outcome year itself.
     """
 
