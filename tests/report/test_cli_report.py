@@ -158,6 +158,7 @@ def test_scenario_that_happened_is_shown_next_to_what_was_observed(atlas):
     assert all(r["observed"] is not None and r["simulated"] is not None for r in bt.values())
     html = render_report(view)
     assert "Simulated next to observed" in html and 'data-metric="backtest:observed:EU27 exports to KAZ' in html
+    assert f">{100 * eu['observed']:+.1f} %<" in html  # changes carry their sign
     assert any(r["indicator"] == "EU27 exports to KAZ, 2021→2022" for r in payload(view)["data"]["scenario_backtest"])
     assert any(n.startswith("Backtest 2021→2022") for n in view.notes["scenario"])
 

@@ -74,7 +74,7 @@ def _env():
         autoescape=jinja2.select_autoescape(["html", "j2"], default_for_string=True, default=True),
         trim_blocks=True, lstrip_blocks=True, undefined=jinja2.StrictUndefined,
     )
-    env.filters.update(pct=pct, usd=usd, num=num, raw=raw, sig=sig)
+    env.filters.update(pct=pct, usd=usd, num=num, raw=raw, sig=sig, chg=chg)
     return env
 
 
@@ -122,6 +122,17 @@ def sig(x, unit: str = "") -> str:
     if unit == "pp":
         return f"{x:+.2f} pp"
     return f"{x:,.4g}" if isinstance(x, float) else f"{x:,}"
+
+
+def chg(x, unit: str = "") -> str:
+    """A change with its sign: '+29.5 %' for a share of change, '+2.65 pp' for percentage points."""
+    if _missing(x):
+        return "–"
+    if unit == "share":
+        return f"{100 * x:+.1f} %"
+    if unit == "pp":
+        return f"{x:+.2f} pp"
+    return sig(x, unit)
 
 
 def raw(x) -> str:
