@@ -31,7 +31,8 @@ DE = ("Kasachstan und die Europäische Union vertiefen ihre Beziehungen. Der Han
     ("rund 24,6 Mrd. Dollar", "de", 24.6e9, "USD", "~"),
     ("39,9 Milliarden US-Dollar", "de", 39.9e9, "USD", "="),
     ("über 3 Millionen US-Dollar", "de", 3e6, "USD", ">="),
-    ("10,35 Milliarden Euro", "de", 10.35, "count", "="),  # euro amounts are not read as dollars
+    ("10,35 Milliarden Euro", "de", 10.35e9, "EUR", "="),  # euros are euros, never read as dollars
+    ("€5.49 bn", "en", 5.49e9, "EUR", "="),
 ])
 def test_dollar_amounts(text, lang, value, unit, comparator):
     q = find_quantities(text, lang)[0]
@@ -84,3 +85,34 @@ def test_german_text_and_a_fall_on_both_bases(atlas):
     # within ±3 pp of −25 % on one basis and not on the other: the verdict says the reading decides
     assert (abs(100 * rep + 25) <= 3) != (abs(100 * mir + 25) <= 3)
     assert fall["verdict"] == "depends on the reading"
+
+
+FLOWS = ("Kazakhstan's exports to Russia rose by 29.5 % in 2022 to $9.1 billion.\n\n"
+         "EU exports to Kazakhstan almost doubled in 2022, rising by 88 % to 10.35 billion euros.\n\n"
+         "Die Ausfuhren der EU nach Kasachstan wuchsen 2022 um 88 Prozent auf 10,35 Milliarden Euro.\n\n"
+         "Kasachstan importierte 2022 Waren im Wert von rund 17,9 Milliarden US-Dollar aus Russland.")
+
+
+def test_trade_flows_amounts_and_growth_never_read_as_shares(atlas):
+    """BNS: Kazakhstan's exports to Russia 7.02 → 9.09 bn USD (+29.5 %), its imports from Russia 17.88 bn USD in
+    2022. A growth rate is not a share (before, "rose by 29.5 %" was checked as Russia's share of the exports)."""
+    res = check(FLOWS, atlas=atlas)
+    rows = res.claims.to_dicts()
+    assert not [r for r in rows if r["kind"] == "trade_share"]
+    flows = [r for r in rows if r["kind"] == "trade_flow"]
+    assert [r["claim_text"] for r in flows] == [
+        "KAZ's exports to RUS: 9.1 bn USD", "KAZ's exports to RUS rose by 29.5 % on the year before",
+        "EU27's exports to KAZ: 10.35 bn EUR", "EU27's exports to KAZ rose by 88 % on the year before",
+        "EU27's exports to KAZ: 10.35 bn EUR", "EU27's exports to KAZ rose by 88 % on the year before",
+        "RUS's exports to KAZ: ≈ 17.9 bn USD"]
+    level, growth = flows[0], flows[1]
+    assert level["verdict"] == "supported" and growth["verdict"] == "supported"
+    f = _figs(res, level["claim"])["reporter basis"]
+    assert f["value"] / 1e9 == pytest.approx(9.09, abs=0.01) and f["basis"].startswith("kz_bns, reporter basis")
+    assert _figs(res, growth["claim"])["reporter basis"]["value"] == pytest.approx(29.5, abs=0.1)
+    # euro figures: the atlas holds dollars (Eurostat converted month by month): said, not guessed
+    for r in flows[2:6]:
+        assert r["verdict"] == "cannot check" and "euro" in r["needs"]
+    imports = flows[6]  # Kazakhstan's imports from Russia: its own statistics are the reporter basis
+    assert imports["verdict"] == "supported"
+    assert _figs(res, imports["claim"])["reporter basis"]["value"] / 1e9 == pytest.approx(17.88, abs=0.01)

@@ -182,10 +182,10 @@ def _fmt(f) -> str:
         v = f"rank {f.value:.0f}"
     elif f.unit == "persons":
         v = f"{f.value:,.0f}".replace(",", " ")
-    elif f.unit == "USD":
+    elif f.unit in ("USD", "EUR"):
         from .extract import usd_text
 
-        v = usd_text(f.value)
+        v = usd_text(f.value, f.unit)
     else:
         v = f.note or ("yes" if f.holds else "no")
     lead = ", ".join(str(x) for x in (f.year, f.reading) if x not in (None, ""))

@@ -19,6 +19,9 @@ Claim kinds
 ``turnover``     goods trade (exports + imports) between two countries, or a country and the EU, in US dollars,
                  or its growth over the year before (``Handelsumsatz … 39,9 Milliarden US-Dollar, ein Plus von 38
                  Prozent``; ``turnover … reached $39.9 billion, up 38 %``)
+``trade_flow``   a country's exports to or imports from a partner (or the EU's with a country), as an amount or as
+                 its growth (``Kazakhstan's exports to Russia rose by 29.5 % to $9.1 billion``); a growth rate is never
+                 read as a share
 ``unknown``      a quantity no rule maps (``200 Menschen starben``)
 """
 
@@ -29,10 +32,10 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from . import entities as ent
-from .extract import Lang, Quantity, Sentence, find_quantities, find_years
+from .extract import MONEY, Lang, Quantity, Sentence, find_quantities, find_years
 
 KINDS = ("trade_share", "trade_rank", "gas_share", "un_vote", "membership", "currency", "troops", "share_price",
-         "turnover", "unknown")
+         "turnover", "trade_flow", "unknown")
 
 
 @dataclass(frozen=True)
@@ -83,8 +86,9 @@ class Claim:
                 return f"{stated} foreign personnel deployed in {p['host']}"
             case "share_price":
                 return f"{p['company']} lost {stated} of its value"
-            case "turnover":
-                what = f"goods trade between {p['country']} and {p['partner']}"
+            case "turnover" | "trade_flow":
+                what = (f"goods trade between {p['country']} and {p['partner']}" if self.kind == "turnover" else
+                        f"{p['exporter']}'s exports to {p['importer']}")
                 return (f"{what}: {stated}" if p["measure"] == "level" else
                         f"{what} {'rose' if q and q.value >= 0 else 'fell'} by {stated.replace('-', '')} on the year before")
         return f"{q.text if q else 'quantity'}: no measure maps this claim"
@@ -115,8 +119,8 @@ _W = {
         "value": r"Wert|Börse|Aktie|Kurs",
         "turnover": r"Handelsumsatz|Warenumsatz|Außenhandelsumsatz|Handelsvolumen|Warenverkehr|Warenaustausch|"
                     r"Handel zwischen|bilaterale\w* Handel|Handelsbeziehungen",
-        "rise": r"Plus|Anstieg|stieg|gestiegen|wuchs|gewachsen|Zuwachs|mehr als im Vorjahr|höher",
-        "drop": r"Minus|Rückgang|sank|gesunken|fiel|gefallen|schrumpfte|weniger als im Vorjahr",
+        "rise": r"Plus|Anstieg|stieg|gestiegen|wuchs|gewachsen|Zuwachs|zugelegt|legte\w* zu|mehr als im Vorjahr|höher",
+        "drop": r"Minus|Rückgang|sank|gesunken|fiel|gefallen|schrumpfte|geschrumpft|weniger als im Vorjahr",
         "eu": r"\bEU\b|Europäische\w* Union",
     },
     "en": {
@@ -137,8 +141,8 @@ _W = {
         "value": r"value|share price|shares|stock|market",
         "turnover": r"turnover|trade between|bilateral trade|trade volume|volume of trade|two-way trade|"
                     r"trade with",
-        "rise": r"\bup\b|\brose|\bgrew|growth|increase\w*|\bmore than\b|higher|\bgain",
-        "drop": r"\bdown\b|\bfell|declin\w*|decrease\w*|dropped|\bless than\b|lower|shr[au]nk",
+        "rise": r"\bup\b|\brose|\brising|\bgrew|\bgrow\w*|increas\w*|higher|\bgain\w*|jump\w*|surg\w*",
+        "drop": r"\bdown\b|\bfell|\bfall\w*|declin\w*|decreas\w*|dropped|lower|shr[au]nk|contract\w*",
         "eu": r"\bEU\b|European Union",
     },
 }
@@ -213,7 +217,7 @@ def _sentence_claims(s: Sentence, ms: list[ent.Mention], qs: list[Quantity], ctx
     years = tuple(find_years(s.text))
     out: list[Claim] = []
     used: set[int] = set()  # quantities (by start) consumed by a rule
-    rules = (_turnover, _gas, _trade_share, _share_price, _troops, _currency) if qs else (_currency,)
+    rules = (_turnover, _trade_flow, _gas, _trade_share, _share_price, _troops, _currency) if qs else (_currency,)
     for rule in rules:
         for c in rule(s, ms, qs, ctx, years):
             out.append(c)
@@ -274,22 +278,89 @@ def _turnover(s, ms, qs, ctx, years):
     if not (country and partner) or country == partner:
         return []
     years = _figure_year(t, years)
+    params = {"country": country, "partner": partner}
+    return _amount_and_growth(s, qs, ctx, years, "turnover", params, trig.start())
+
+
+def _amount_and_growth(s, qs, ctx, years, kind: str, params: dict, anchor: int) -> list[Claim]:
+    """The first money amount (USD or EUR) as a ``level`` claim, and the first growth percentage (a rise or fall
+    word in the sentence; a fall negative) as a ``growth`` claim, stated in the amount's currency."""
     out = []
-    usd = [q for q in qs if q.unit == "USD"]
-    if usd:
-        q = usd[0]
-        out.append(Claim(0, s, "turnover", {"country": country, "partner": partner, "measure": "level"}, q, years,
-                         (trig.start(), q.end)))
-    pct = [q for q in qs if q.unit == "%"]
-    rise, drop = _rx(lang, "rise").search(t), _rx(lang, "drop").search(t)
-    if pct and (rise or drop) and not (rise and drop):
-        q = pct[0]
-        if drop:
+    money = [q for q in qs if q.unit in MONEY]
+    cur = money[0].unit if money else "USD"
+    if money:
+        q = money[0]
+        out.append(Claim(0, s, kind, {**params, "measure": "level", "currency": cur}, q, years, (anchor, q.end)))
+    growth = [q for q in qs if q.unit == "%" and _is_growth(s.text, q, ctx.lang)]
+    if growth:
+        q = growth[0]
+        if _rx(ctx.lang, "drop").search(s.text):
             q = Quantity(-q.value, q.unit, {">=": "<=", "<=": ">="}.get(q.comparator, q.comparator), q.text, q.start,
                          q.end, q.noun)
-        out.append(Claim(0, s, "turnover", {"country": country, "partner": partner, "measure": "growth"}, q, years,
-                         (trig.start(), q.end)))
+        out.append(Claim(0, s, kind, {**params, "measure": "growth", "currency": cur}, q, years, (anchor, q.end)))
     return out
+
+
+_GROWTH_LEAD = {"en": re.compile(r"(?:\bby|\bup|\bdown|\+|−|-)\s*(?:about |around |roughly |some |nearly |almost |over |"
+                                 r"more than |less than )?$", re.IGNORECASE),
+                "de": re.compile(r"(?:\bum|\bPlus von|\bMinus von|\+|−|-)\s*(?:rund |etwa |ca\. |fast |knapp |über |"
+                                 r"mehr als |weniger als )?$", re.IGNORECASE)}
+
+
+def _is_growth(text: str, q: Quantity, lang: Lang) -> bool:
+    """A percentage that is a change, not a share: "rose by 29.5 %", "up 38 %", "um 25 Prozent gesunken",
+    "ein Plus von 38 Prozent" — led by by/up/down/um/Plus von/Minus von/± and with one direction word."""
+    rise, drop = _rx(lang, "rise").search(text), _rx(lang, "drop").search(text)
+    return bool(_GROWTH_LEAD[lang].search(text[:q.start])) and bool(rise) != bool(drop)
+
+
+_TO = {"en": r"\bto\b|\binto\b", "de": r"\bnach\b|\bin die\b|\bin den\b|\bin\b"}
+_FROM = {"en": r"\bfrom\b", "de": r"\baus\b|\bvon\b"}
+
+
+def _sides(t: str, ms: list[ent.Mention], lang: Lang, flow: str, word: re.Match) -> tuple[str | None, str | None]:
+    """``(own, other)`` of a flow sentence: the side whose exports or imports they are (named in the genitive, after
+    the flow word, or before it) and the side after "to/nach" (exports) or "from/aus" (imports); the EU counts
+    as a side (``EU27``)."""
+    sides = [(m.start, m.id, m.form) for m in ms if m.kind == "country"]
+    sides += [(m.start(), "EU27", "name") for m in _rx(lang, "eu").finditer(t)]
+    sides.sort()
+    if len(sides) < 2:
+        return None, None
+    mk = re.compile(_TO[lang] if flow == "export" else _FROM[lang], re.IGNORECASE).search(t, word.end())
+    if mk is None:
+        return None, None
+    after = [x for x in sides if x[0] >= mk.end()]
+    other = after[0][1] if after else None
+    # own side: named in the genitive, else between the flow word and the marker ("Ausfuhren der EU nach …",
+    # "exports of the EU to …"), else before the flow word ("EU exports to …")
+    own = next((x[1] for x in sides if x[2] == "genitive" and x[1] != other), None) or \
+        next((x[1] for x in sides if word.end() <= x[0] < mk.start() and x[1] != other), None) or \
+        next((x[1] for x in reversed(sides) if x[0] < word.start() and x[1] != other), None)
+    if not own or not other or own == other:
+        return None, None
+    return own, other
+
+
+def _trade_flow(s, ms, qs, ctx, years):
+    """Exports or imports between two sides, as an amount or a growth (not a share): the sentence names both
+    sides and a money amount or a growth percentage."""
+    t, lang = s.text, ctx.lang
+    flow = _flow(t, lang)
+    if flow is None or _rx(lang, "gas").search(t):
+        return []
+    if not any(q.unit in MONEY or (q.unit == "%" and _is_growth(t, q, lang)) for q in qs):
+        return []
+    word = _rx(lang, flow).search(t)
+    own, other = _sides(t, ms, lang, flow, word)
+    if own is None:
+        return []
+    exporter, importer = (own, other) if flow == "export" else (other, own)
+    # the country whose statistics are the reporter basis: the side the sentence is about, unless it is the EU
+    country, partner, side = (own, other, flow) if own != "EU27" else \
+        (other, own, "import" if flow == "export" else "export")
+    params = {"country": country, "partner": partner, "flow": side, "exporter": exporter, "importer": importer}
+    return _amount_and_growth(s, qs, ctx, _figure_year(t, years), "trade_flow", params, word.start())
 
 
 _BASE_YEAR = re.compile(r"(?:\bon|\bover|\bfrom|compared (?:with|to)|than(?: in)?|gegenüber|im Vergleich zu|"
@@ -320,7 +391,7 @@ def _trade_share(s, ms, qs, ctx, years):
     reporter, partner = _reporter_partner(ms, ctx, word.start() if word else None)
     out = []
     for q in qs:
-        if q.unit == "%" and reporter and partner:
+        if q.unit == "%" and reporter and partner and not _is_growth(s.text, q, ctx.lang):
             out.append(Claim(0, s, "trade_share", {"reporter": reporter, "partner": partner, "flow": flow}, q, years,
                              (q.start, q.end)))
     return out

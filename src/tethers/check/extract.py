@@ -4,7 +4,8 @@ A sentence ends at ``.``, ``!`` or ``?`` followed by white space and an upper-ca
 opening quote, unless the word before the mark is an abbreviation (``z. B.``, ``ca.``, ``e.g.``) or a German
 ordinal (``2. März``); a blank line always ends one. Quantities are percentages (``40 Prozent``, ``40 %``,
 ``40 percent``), fractions in words (``ein Viertel``, ``a quarter``), US-dollar amounts (``$39.9 billion``,
-``USD 40 bn``, ``39,9 Milliarden US-Dollar``, ``40 Mrd. Dollar``; value in USD) and counts (``2 500 Soldaten``),
+``USD 40 bn``, ``39,9 Milliarden US-Dollar``, ``40 Mrd. Dollar``), euro amounts (``€10.35 billion``,
+``10,35 Milliarden Euro``) and counts (``2 500 Soldaten``),
 each with its qualifier (``über``/``over`` → at least, ``rund``/``about`` → approximately, ``unter``/``below`` →
 at most).
 """
@@ -48,6 +49,9 @@ _MAGNITUDE = {
 }
 _MAG = r"(?P<mag>trillion|tn|billion|bn|bln|million|mn|mln|Billionen|Milliarden?|Mrd\.?|Millionen|Million|Mio\.?)"
 _USD_AFTER = r"(?:US-Dollar|US-\$|US\$|USD|US dollars?|U\.S\. dollars?|dollars?|Dollar|\$)"
+_EUR_AFTER = r"(?:Euro|euros?|EUR|€)"
+_EUR_BEFORE = re.compile(rf"(?<![\w])(?:€|EUR\s?)\s?(?P<n>{_NUM})(?:\s?{_MAG}(?!\w))?")
+_EUR_NUM_FIRST = re.compile(rf"(?<![\w.,])(?P<n>{_NUM})\s?{_MAG}\s?{_EUR_AFTER}(?![\w-])")
 _USD_BEFORE = re.compile(rf"(?<![\w])(?:US\$|\$|USD\s?)\s?(?P<n>{_NUM})(?:\s?{_MAG}(?!\w))?")
 _USD_NUM_FIRST = re.compile(rf"(?<![\w.,])(?P<n>{_NUM})\s?{_MAG}\s?{_USD_AFTER}(?![\w-])")
 
@@ -60,7 +64,7 @@ class Quantity:
     its ``text`` and span in the sentence, and the word after a count (``Soldaten``)."""
 
     value: float
-    unit: str  # "%", "count" or "USD"
+    unit: str  # "%", "count", "USD" or "EUR"
     comparator: Comparator
     text: str
     start: int
@@ -69,19 +73,22 @@ class Quantity:
 
     def stated(self) -> str:
         sym = {">=": "≥", "<=": "≤", "~": "≈", "=": ""}[self.comparator]
-        if self.unit == "USD":
-            v = usd_text(self.value)
+        if self.unit in MONEY:
+            v = usd_text(self.value, self.unit)
         else:
             v = f"{self.value:,.0f}".replace(",", " ") if self.unit == "count" else f"{self.value:g} %"
         return f"{sym} {v}".strip()
 
 
-def usd_text(v: float) -> str:
-    """An amount in USD the way texts write it: ``39.9 bn USD``, ``450 m USD``."""
+MONEY = ("USD", "EUR")
+
+
+def usd_text(v: float, currency: str = "USD") -> str:
+    """An amount the way texts write it: ``39.9 bn USD``, ``450 m USD``, ``10.35 bn EUR``."""
     for k, word in ((1e12, "tn"), (1e9, "bn"), (1e6, "m")):
         if abs(v) >= k:
-            return f"{v / k:,.4g} {word} USD"
-    return f"{v:,.0f} USD"
+            return f"{v / k:,.4g} {word} {currency}"
+    return f"{v:,.0f} {currency}"
 
 
 @dataclass(frozen=True)
@@ -164,13 +171,13 @@ def find_quantities(sentence: str, lang: Lang) -> list[Quantity]:
         out.append(Quantity(_number(m.group("n")), "%", _qualifier(sentence[:m.start()], lang), m.group(),
                             m.start(), m.end()))
         taken.append(m.span())
-    for rx in (_USD_BEFORE, _USD_NUM_FIRST):
+    for rx, unit in ((_USD_BEFORE, "USD"), (_USD_NUM_FIRST, "USD"), (_EUR_BEFORE, "EUR"), (_EUR_NUM_FIRST, "EUR")):
         for m in rx.finditer(sentence):
             if any(a <= m.start() < b for a, b in taken) or YEAR.fullmatch(m.group("n")):
                 continue
             mag = (m.group("mag") or "").lower().rstrip(".")
             factor = _MAGNITUDE.get("million_de" if mag == "million" and lang == "de" else mag, 1.0)
-            out.append(Quantity(_number(m.group("n")) * factor, "USD", _qualifier(sentence[:m.start()], lang),
+            out.append(Quantity(_number(m.group("n")) * factor, unit, _qualifier(sentence[:m.start()], lang),
                                 m.group(), m.start(), m.end()))
             taken.append(m.span())
     for rx, value in fractions:

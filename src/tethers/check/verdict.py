@@ -118,7 +118,7 @@ def tolerance_text(q: Quantity | None) -> str:
                 "~": f"within ±{PP_APPROX:g} pp of {q.value:g} %",
                 "=": f"within ±{PP_EXACT:g} pp of {q.value:g} % (rounding)"}[q.comparator]
     rel = COUNT_APPROX if q.comparator == "~" else COUNT_EXACT
-    v = q.stated().lstrip("≥≤≈ ") if q.unit == "USD" else f"{q.value:,.0f}"
+    v = q.stated().lstrip("≥≤≈ ") if q.unit in ("USD", "EUR") else f"{q.value:,.0f}"
     return {">=": f"holds for ≥ {v}", "<=": f"holds for ≤ {v}"}.get(q.comparator, f"within ±{rel:.0%} of {v}")
 
 
@@ -545,12 +545,26 @@ def _turnover_rows(ctx: Context, country: str, partners: tuple[str, ...], aggreg
     return ctx.memo(("turnover_rows", country, partners, aggregate), run)
 
 
+FLOW_DEF = ("the country's exports to (or imports from) the partner, goods (TOTAL rows), or its growth over the year "
+            "before; two readings: the country's own statistics (reporter basis) and the partner's (mirror basis, "
+            "the partner's imports standing for the country's exports), in US dollars (a euro amount, or a growth "
+            "stated with one, cannot be checked: the atlas holds dollars); measures.turnover.turnover_by_basis")
+
+
 def turnover(claim: Claim, ctx: Context) -> Decision:
+    """A turnover or trade-flow claim (amount or growth) on the reporter and the mirror basis."""
     from ..countries import eu_members
     from ..measures.turnover import turnover_by_basis
 
     p, q = claim.params, claim.quantity
     country, partner, level = p["country"], p["partner"], p["measure"] == "level"
+    col = {"export": "exports", "import": "imports"}.get(p.get("flow", ""), "turnover")
+    definition = TURNOVER_DEF if col == "turnover" else FLOW_DEF
+    if p.get("currency", "USD") != "USD":
+        return Decision(CANNOT, (), tolerance_text(q), definition,
+                        reason="the atlas holds trade in US dollars (Eurostat's euros converted month by month), so a "
+                               "euro amount, or a growth stated with one, cannot be recomputed exactly",
+                        needs="the publisher's own euro values (e.g. Eurostat Comext in EUR) for both years")
     aggregate = "EUU" if partner == "EU27" else None
     members = lambda y: tuple(sorted(eu_members(y))) if partner == "EU27" else (partner,)  # noqa: E731
     avail = ctx.memo(("trade_years", country), lambda: ctx.atlas.sql(
@@ -562,15 +576,17 @@ def turnover(claim: Claim, ctx: Context) -> Decision:
         for r in turnover_by_basis(rows, country, members(y), years=(y - 1, y), aggregate=aggregate).to_dicts():
             reading = f"{r['basis']} basis"
             sources |= {x for x in r["sources"].split(", ") if x}
-            val = (r["turnover1"] if level else (r["growth"] * 100 if r["growth"] is not None else None))
+            v0, v1 = r[f"{col}0"], r[f"{col}1"]
+            val = v1 if level else (100 * (v1 / v0 - 1) if v0 and v1 is not None else None)
             who = f"reported by {country}" if r["basis"] == "reporter" else \
                 "reported by the partner, its exports and imports swapped"
             basis = f"{r['sources'] or 'no rows'}, {r['basis']} basis ({who}), {y}" + ("" if level else f" over {y - 1}")
             if val is not None:
-                basis += f": exports {usd_text(r['exports1'])}, imports {usd_text(r['imports1'])}"
+                basis += ": " + ", ".join(f"{k} {usd_text(r[f'{k}1'])}" for k in ("exports", "imports")
+                                          if r[f"{k}1"] is not None)
             figures.append(Figure(y, reading, val, "USD" if level else "%", holds(val, q), basis,
                                   "" if val is not None else r["reason"] or "no data"))
-    return Decision(combine(figures), tuple(figures), tolerance_text(q), TURNOVER_DEF,
+    return Decision(combine(figures), tuple(figures), tolerance_text(q), definition,
                     _prov(ctx, "trade", sorted(sources)),
                     needs="" if any(f.value is not None for f in figures) else
                     f"total goods exports and imports between {country} and {partner} for the year and the year before")
@@ -578,4 +594,4 @@ def turnover(claim: Claim, ctx: Context) -> Decision:
 
 EVALUATORS = {"trade_share": trade_share, "trade_rank": trade_rank, "gas_share": gas_share, "un_vote": un_vote,
               "membership": membership, "currency": currency, "troops": troops, "share_price": share_price,
-              "turnover": turnover}
+              "turnover": turnover, "trade_flow": turnover}
