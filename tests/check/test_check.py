@@ -239,6 +239,16 @@ def test_full_example_text(atlas):
     ("Some 2,500 soldiers secured", "en", 2500, "count", "~"),
     ("a drop of nearly a quarter of its value", "en", 25, "%", "~"),
     ("stieg um 3,5 %", "de", 3.5, "%", "="),
+    # money: dollars and euros, never one for the other
+    ("turnover reached $39.9 billion", "en", 39.9e9, "USD", "="),
+    ("about 450 million US dollars", "en", 450e6, "USD", "~"),
+    ("USD 40 bn", "en", 40e9, "USD", "="),
+    ("US$1.2 trillion", "en", 1.2e12, "USD", "="),
+    ("rund 24,6 Mrd. Dollar", "de", 24.6e9, "USD", "~"),
+    ("39,9 Milliarden US-Dollar", "de", 39.9e9, "USD", "="),
+    ("über 3 Millionen US-Dollar", "de", 3e6, "USD", ">="),
+    ("10,35 Milliarden Euro", "de", 10.35e9, "EUR", "="),
+    ("€5.49 bn", "en", 5.49e9, "EUR", "="),
 ])
 def test_quantities(text, lang, value, unit, comp):
     q = find_quantities(text, lang)[0]
